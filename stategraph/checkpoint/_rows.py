@@ -1,0 +1,180 @@
+"""Storage rows: how a checkpoint, its metadata and its pending writes are laid out, and back.
+
+Shared by every saver we ship: a checkpoint row holds the checkpoint without its channel values
+(``channel_versions`` say which blob each channel uses, see ``_blobs``), metadata as JSON, and
+the parent id; a write row holds one task write under ``(task_id, idx)``. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Optional, Sequence
+
+from stategraph.checkpoint._metadata import (
+    decode_metadata,
+    encode_metadata,
+    get_checkpoint_metadata,
+)
+from stategraph.checkpoint._types import (
+    WRITES_IDX_MAP,
+    Checkpoint,
+    CheckpointTuple,
+    PendingWrite,
+    RunnableConfig,
+)
+from stategraph.checkpoint.serde.base import SerializerProtocol
+from stategraph.errors import DeserializationError, SerializationError
+
+__all__ = [
+    "CheckpointRow",
+    "WriteRow",
+    "checkpoint_config",
+    "decode_checkpoint",
+    "decode_pending_writes",
+    "encode_checkpoint_row",
+    "encode_write_rows",
+    "thread_address",
+    "to_checkpoint_tuple",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointRow:
+    thread_id: str
+    checkpoint_ns: str
+    checkpoint_id: str
+    parent_checkpoint_id: Optional[str]
+    type: str
+    checkpoint: bytes
+    metadata: str
+
+
+@dataclass(frozen=True, slots=True)
+class WriteRow:
+    task_id: str
+    idx: int
+    channel: str
+    type: str
+    value: bytes
+    task_path: str
+
+    @property
+    def replaces(self) -> bool:
+        """Special channels (negative idx) overwrite; other writes are kept as first stored."""
+        return self.idx < 0
+
+
+def thread_address(config: Mapping[str, Any]) -> tuple[str, str]:
+    """``(thread_id, checkpoint_ns)`` of a config, with an error that says what is missing."""
+    configurable = config.get("configurable") or {}
+    thread_id = configurable.get("thread_id")
+    if thread_id is None:
+        raise ValueError(
+            "The checkpointer needs config['configurable']['thread_id'] to know which thread "
+            f"to read or write; got configurable={dict(configurable)!r}. Fix: pass "
+            "config={'configurable': {'thread_id': '...'}}."
+        )
+    return str(thread_id), configurable.get("checkpoint_ns") or ""
+
+
+def checkpoint_config(thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> RunnableConfig:
+    return {
+        "configurable": {
+            "thread_id": thread_id,
+            "checkpoint_ns": checkpoint_ns,
+            "checkpoint_id": checkpoint_id,
+        }
+    }
+
+
+def encode_checkpoint_row(
+    serde: SerializerProtocol,
+    config: Mapping[str, Any],
+    checkpoint: Checkpoint,
+    metadata: Mapping[str, Any],
+) -> CheckpointRow:
+    thread_id, checkpoint_ns = thread_address(config)
+    without_values = {key: value for key, value in checkpoint.items() if key != "channel_values"}
+    try:
+        tag, data = serde.dumps_typed(without_values)
+    except Exception as error:
+        raise SerializationError(f"Cannot store checkpoint {checkpoint['id']}: {error}") from error
+    return CheckpointRow(
+        thread_id=thread_id,
+        checkpoint_ns=checkpoint_ns,
+        checkpoint_id=checkpoint["id"],
+        parent_checkpoint_id=(config.get("configurable") or {}).get("checkpoint_id") or None,
+        type=tag,
+        checkpoint=data,
+        metadata=encode_metadata(get_checkpoint_metadata(config, metadata)),
+    )
+
+
+def encode_write_rows(
+    serde: SerializerProtocol,
+    writes: Sequence[tuple[str, Any]],
+    task_id: str,
+    task_path: str = "",
+) -> list[WriteRow]:
+    rows = []
+    for position, (channel, value) in enumerate(writes):
+        try:
+            tag, data = serde.dumps_typed(value)
+        except Exception as error:
+            raise SerializationError(
+                f"Cannot store the write to channel {channel!r} by task {task_id!r}: {error}"
+            ) from error
+        rows.append(
+            WriteRow(task_id, WRITES_IDX_MAP.get(channel, position), channel, tag, data, task_path)
+        )
+    return rows
+
+
+def decode_pending_writes(
+    serde: SerializerProtocol, rows: Iterable[tuple[str, str, str, bytes]]
+) -> list[PendingWrite]:
+    """``(task_id, channel, value)`` from ``(task_id, channel, type, value)`` rows, in order."""
+    writes = []
+    for task_id, channel, tag, data in rows:
+        try:
+            value = serde.loads_typed((tag, data))
+        except DeserializationError as error:
+            raise DeserializationError(
+                f"Cannot read the write to channel {channel!r} by task {task_id!r}: {error}"
+            ) from error
+        writes.append((task_id, channel, value))
+    return writes
+
+
+def decode_checkpoint(serde: SerializerProtocol, row: CheckpointRow) -> dict[str, Any]:
+    """The stored checkpoint fields (everything but ``channel_values``)."""
+    try:
+        stored = serde.loads_typed((row.type, row.checkpoint))
+    except DeserializationError as error:
+        raise DeserializationError(
+            f"Cannot read checkpoint {row.checkpoint_id}: {error}"
+        ) from error
+    if not isinstance(stored, dict):
+        raise DeserializationError(f"Stored checkpoint {row.checkpoint_id} is not a mapping.")
+    return stored
+
+
+def to_checkpoint_tuple(
+    row: CheckpointRow,
+    stored: Mapping[str, Any],
+    channel_values: dict[str, Any],
+    pending_writes: list[PendingWrite],
+    config: Optional[RunnableConfig] = None,
+) -> CheckpointTuple:
+    """A ``CheckpointTuple``; ``config`` is returned as given when the caller named the id."""
+    checkpoint: Any = {**stored, "channel_values": channel_values}
+    parent = row.parent_checkpoint_id
+    return CheckpointTuple(
+        config=config or checkpoint_config(row.thread_id, row.checkpoint_ns, row.checkpoint_id),
+        checkpoint=checkpoint,
+        metadata=decode_metadata(row.metadata),  # type: ignore[arg-type]
+        parent_config=checkpoint_config(row.thread_id, row.checkpoint_ns, parent)
+        if parent
+        else None,
+        pending_writes=pending_writes,
+    )

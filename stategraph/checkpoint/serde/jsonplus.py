@@ -1,0 +1,203 @@
+"""``JsonPlusSerializer``: the default checkpoint serializer (msgpack, registry-checked).
+
+Tags: ``"null"`` (None), ``"bytes"``, ``"bytearray"``, ``"msgpack"`` (everything else). What
+msgpack may rebuild is the process-wide registry (``register_types``) plus this serializer's
+``allowed_msgpack_modules``. There is no pickle, and stored bytes never name a class that will
+be imported or called unless it is registered or allow-listed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from typing import Any, Iterable, Union
+
+from stategraph.checkpoint.serde._codecs import (
+    TypeCodec,
+    class_key,
+    class_kind,
+    codec_for_class,
+)
+from stategraph.checkpoint.serde._msgpack import MsgpackCodec
+from stategraph.checkpoint.serde._registry import REGISTRY
+from stategraph.errors import DeserializationError
+
+__all__ = ["AllowedMsgpackModules", "JsonPlusSerializer"]
+
+# True, or entries: a class, a (module, name) tuple, or a module name (all its classes).
+AllowedMsgpackModules = Union[bool, Iterable[Union[type, tuple[str, ...], str]], None]
+
+
+class JsonPlusSerializer:
+    """Serialize checkpoint values to ``(tag, bytes)``.
+
+    ``allowed_msgpack_modules`` extends the registry for this serializer only:
+
+    * ``None`` (default): only registered types (see ``register_types``);
+    * an iterable of classes, ``(module, name)`` tuples or module names: those too (a listed
+      module may be imported when stored bytes name one of its classes);
+    * ``True``: also any dataclass, pydantic model, NamedTuple or Enum whose module is already
+      imported (no import ever happens; other callables are still refused).
+
+    Only dataclasses, pydantic models, NamedTuples and Enums can be allowed this way.
+    ``pickle_fallback=True`` is refused: stategraph never unpickles stored bytes.
+    """
+
+    def __init__(
+        self,
+        *,
+        pickle_fallback: bool = False,
+        allowed_json_modules: Any = None,
+        allowed_msgpack_modules: AllowedMsgpackModules = None,
+    ) -> None:
+        if pickle_fallback:
+            raise ValueError(
+                "JsonPlusSerializer(pickle_fallback=True) is not supported: stategraph never "
+                "stores or loads pickle, because unpickling stored bytes can run any code. "
+                "Register the type with stategraph.checkpoint.serde.register_types instead."
+            )
+        self._allow_imported = allowed_msgpack_modules is True
+        self._allowed_classes: dict[str, type] = {}
+        self._allowed_names: set[tuple[str, str]] = set()
+        self._allowed_modules: set[str] = set()
+        if allowed_msgpack_modules not in (None, True, False):
+            self._add_allowed(allowed_msgpack_modules)  # type: ignore[arg-type]
+        self._resolved_by_class: dict[type, TypeCodec] = {}
+        self._resolved_by_key: dict[str, TypeCodec] = {}
+        self._msgpack = MsgpackCodec(self._codec_for_class, self._codec_for_key)
+
+    def _add_allowed(self, entries: Iterable[type | tuple[str, ...] | str]) -> None:
+        for entry in entries:
+            if isinstance(entry, type):
+                if class_kind(entry) is None:
+                    raise TypeError(
+                        f"allowed_msgpack_modules cannot allow {class_key(entry)}: only "
+                        "dataclasses, pydantic models, NamedTuples and Enums can be rebuilt."
+                    )
+                self._allowed_classes[class_key(entry)] = entry
+            elif isinstance(entry, str):
+                self._allowed_modules.add(entry)
+            elif (
+                isinstance(entry, tuple)
+                and len(entry) >= 2
+                and all(isinstance(p, str) for p in entry)
+            ):
+                self._allowed_names.add((".".join(entry[:-1]), entry[-1]))
+            else:
+                raise TypeError(
+                    f"allowed_msgpack_modules entries must be classes, (module, name) tuples or "
+                    f"module names; got {entry!r}."
+                )
+
+    def with_allowlist(self, extra: Iterable[type | tuple[str, ...] | str]) -> JsonPlusSerializer:
+        """A copy of this serializer that also allows ``extra``."""
+        clone = JsonPlusSerializer(allowed_msgpack_modules=True if self._allow_imported else None)
+        clone._allowed_classes.update(self._allowed_classes)
+        clone._allowed_names.update(self._allowed_names)
+        clone._allowed_modules.update(self._allowed_modules)
+        clone._add_allowed(extra)
+        return clone
+
+    # -- the serializer protocol ---------------------------------------------------------
+
+    def dumps_typed(self, obj: Any) -> tuple[str, bytes]:
+        if obj is None:
+            return "null", b""
+        if type(obj) is bytes:
+            return "bytes", obj
+        if type(obj) is bytearray:
+            return "bytearray", bytes(obj)
+        return "msgpack", self._msgpack.dumps(obj)
+
+    def loads_typed(self, data: tuple[str, bytes]) -> Any:
+        tag, payload = data
+        if tag == "msgpack":
+            return self._msgpack.loads(payload)
+        if tag == "null":
+            return None
+        if tag == "bytes":
+            return bytes(payload)
+        if tag == "bytearray":
+            return bytearray(payload)
+        if tag == "json":
+            # Plain JSON data only; LangChain constructor envelopes are not revived.
+            try:
+                return json.loads(payload)
+            except ValueError as error:
+                raise DeserializationError(f"Stored JSON is invalid: {error}") from error
+        if tag == "pickle":
+            raise DeserializationError(
+                "Refusing to load pickled checkpoint data: unpickling can run arbitrary code. "
+                "Re-write the checkpoint with a msgpack serializer."
+            )
+        raise DeserializationError(
+            f"Unknown serialization tag {tag!r}: these bytes were written by another serializer "
+            "(an encrypted one needs EncryptedSerializer with the same key)."
+        )
+
+    # -- resolution: registry first, then this serializer's allow-list --------------------
+
+    def _codec_for_class(self, cls: type) -> TypeCodec | None:
+        codec = REGISTRY.for_class(cls)
+        if codec is not None:
+            return codec
+        codec = self._resolved_by_class.get(cls)
+        if codec is None and self._admits(cls):
+            codec = self._remember(codec_for_class(cls))
+        return codec
+
+    def _codec_for_key(self, key: str) -> TypeCodec | None:
+        codec = REGISTRY.for_key(key) or self._resolved_by_key.get(key)
+        if codec is None:
+            cls = self._allowed_class_for_key(key)
+            if cls is not None:
+                codec = self._remember(codec_for_class(cls))
+        return codec
+
+    def _remember(self, codec: TypeCodec | None) -> TypeCodec | None:
+        if codec is not None:
+            self._resolved_by_class[codec.cls] = codec
+            self._resolved_by_key[codec.key] = codec
+        return codec
+
+    def _admits(self, cls: type) -> bool:
+        if class_kind(cls) is None:
+            return False
+        module, name = cls.__module__, cls.__qualname__
+        return (
+            self._allow_imported
+            or class_key(cls) in self._allowed_classes
+            or (module, name) in self._allowed_names
+            or module in self._allowed_modules
+        )
+
+    def _allowed_class_for_key(self, key: str) -> type | None:
+        if key in self._allowed_classes:
+            return self._allowed_classes[key]
+        module_name, _, qualname = key.partition(":")
+        if not qualname:
+            return None
+        listed = (
+            module_name,
+            qualname,
+        ) in self._allowed_names or module_name in self._allowed_modules
+        if listed:
+            try:
+                module: Any = importlib.import_module(module_name)
+            except ImportError:
+                return None
+        elif self._allow_imported:
+            module = sys.modules.get(module_name)  # never import for the blanket allowance
+            if module is None:
+                return None
+        else:
+            return None
+        target: Any = module
+        for part in qualname.split("."):
+            target = getattr(target, part, None)
+            if target is None:
+                return None
+        if class_kind(target) is None or class_key(target) != key:
+            return None
+        return target  # type: ignore[no-any-return]

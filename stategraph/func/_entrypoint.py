@@ -1,0 +1,123 @@
+"""``@entrypoint``: a function that runs as a durable graph (one node, checkpointed)."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any, Callable, Generic, Optional, Sequence, TypeVar, Union
+
+from stategraph.channels.ephemeral_value import EphemeralValue
+from stategraph.channels.last_value import LastValue
+from stategraph.constants import END, PREVIOUS, START
+from stategraph.pregel._call import NodeCall
+from stategraph.pregel._graph import Pregel
+from stategraph.pregel._node import PregelNode
+from stategraph.pregel._timeout import timeout_policy
+from stategraph.types import CachePolicy, RetryPolicy
+
+R = TypeVar("R")
+S = TypeVar("S")
+
+
+def _entrypoint_writer(returned: Any, task: Any, read: Any) -> list[tuple[str, Any]]:
+    if isinstance(returned, entrypoint.final):
+        return [(END, returned.value), (PREVIOUS, returned.save)]
+    return [(END, returned), (PREVIOUS, returned)]
+
+
+class entrypoint:  # noqa: N801 - LangGraph's name
+    """Turn a function into a durable workflow: ``@entrypoint(checkpointer=...)``.
+
+    The function takes one input (use a dict for several values) and may ask for
+    ``previous`` (what the last run on the thread saved), ``config``, ``writer``, ``store``,
+    ``runtime``. Inside, call ``@task`` functions and ``interrupt()``.
+    """
+
+    @dataclass(frozen=True, slots=True)
+    class final(Generic[R, S]):  # noqa: N801 - LangGraph's name
+        """Return ``value`` to the caller but save ``save`` as ``previous`` for the next run."""
+
+        value: Any
+        save: Any
+
+    def __init__(
+        self,
+        checkpointer: Any = None,
+        store: Any = None,
+        cache: Any = None,
+        context_schema: Any = None,
+        cache_policy: Optional[CachePolicy] = None,
+        retry_policy: Union[RetryPolicy, Sequence[RetryPolicy], None] = None,
+        timeout: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        if "config_schema" in kwargs:
+            context_schema = context_schema or kwargs.pop("config_schema")
+        if "retry" in kwargs:
+            retry_policy = retry_policy or kwargs.pop("retry")
+        if kwargs:
+            raise TypeError(f"entrypoint() got unexpected keyword arguments: {sorted(kwargs)}")
+        self.timeout = timeout
+        self.checkpointer = checkpointer
+        self.store = store
+        self.cache = cache
+        self.context_schema = context_schema
+        self.cache_policy = cache_policy
+        self.retry_policy = retry_policy
+
+    def __call__(self, func: Callable[..., Any]) -> Pregel:
+        if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
+            raise NotImplementedError("Generators are not supported in the Functional API.")
+        positional = [
+            p
+            for p in inspect.signature(func).parameters.values()
+            if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        ]
+        if not positional:
+            raise ValueError(
+                "Entrypoint function must have at least one parameter. It receives the run's "
+                "input; use a dict to pass several values."
+            )
+        name = func.__name__
+        if self.timeout is not None and not inspect.iscoroutinefunction(func):
+            raise ValueError(
+                f"Entrypoint '{name}': timeouts are only supported for async functions. Make it "
+                "`async def`, or drop timeout=."
+            )
+        policies: tuple[RetryPolicy, ...]
+        if self.retry_policy is None:
+            policies = ()
+        elif isinstance(self.retry_policy, RetryPolicy):
+            policies = (self.retry_policy,)
+        else:
+            policies = tuple(self.retry_policy)
+        node = PregelNode(
+            name=name,
+            triggers=(START,),
+            reads=START,
+            call=NodeCall(func, name),
+            write=_entrypoint_writer,
+            retry_policy=policies,
+            cache_policy=self.cache_policy,
+            timeout=timeout_policy(self.timeout),
+        )
+        input_type = positional[0].annotation
+        graph = Pregel(
+            nodes={name: node},
+            channels={
+                START: EphemeralValue(input_type if input_type is not inspect.Parameter.empty else Any),
+                END: LastValue(Any),
+                PREVIOUS: LastValue(Any),
+            },
+            input_channels=START,
+            output_channels=END,
+            stream_channels=END,
+            stream_mode="updates",
+            checkpointer=self.checkpointer,
+            store=self.store,
+            cache=self.cache,
+            context_schema=self.context_schema,
+            name=name,
+        )
+        graph.func = func  # type: ignore[attr-defined]
+        return graph

@@ -1,0 +1,488 @@
+"""``StateGraph``: build a graph of nodes over a shared state, then ``compile()`` it."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, Sequence, Union
+
+from stategraph.channels.base import BaseChannel
+from stategraph.channels.last_value import LastValue
+from stategraph.constants import END, NS_END, NS_SEP, START
+from stategraph.errors import GraphBuildError
+from stategraph.graph._schema import first_param_schema, literal_values, parse_schema
+from stategraph.graph._writers import Branch
+from stategraph.pregel._call import is_async_callable, is_runnable
+from stategraph.pregel._graph import Pregel
+from stategraph.types import CachePolicy, RetryPolicy
+
+logger = logging.getLogger("stategraph")
+
+__all__ = ["CompiledStateGraph", "StateGraph"]
+
+
+@dataclass
+class StateNodeSpec:
+    """A node as added to the builder."""
+
+    runnable: Any
+    metadata: Optional[dict[str, Any]]
+    input_schema: Any
+    retry_policy: Any
+    cache_policy: Optional[CachePolicy]
+    ends: Union[tuple[str, ...], dict[str, str], None] = None
+    defer: bool = False
+    timeout: Any = None
+
+
+def _node_name(action: Any) -> str:
+    if is_runnable(action) and hasattr(action, "get_name"):
+        return action.get_name()
+    name = getattr(action, "__name__", None)
+    if isinstance(name, str):
+        return name
+    return type(action).__name__
+
+
+class StateGraph:
+    """A graph whose nodes read and write a shared state described by ``state_schema``."""
+
+    def __init__(
+        self,
+        state_schema: Any = None,
+        context_schema: Any = None,
+        *,
+        input_schema: Any = None,
+        output_schema: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        for old, new in (("config_schema", "context_schema"), ("input", "input_schema"), ("output", "output_schema")):
+            if old in kwargs:
+                warnings.warn(
+                    f"StateGraph({old}=...) is deprecated; use {new}=...",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+                value = kwargs.pop(old)
+                if new == "context_schema":
+                    context_schema = context_schema or value
+                elif new == "input_schema":
+                    input_schema = input_schema or value
+                else:
+                    output_schema = output_schema or value
+        if kwargs:
+            raise TypeError(f"StateGraph() got unexpected keyword arguments: {sorted(kwargs)}")
+        if state_schema is None:
+            if input_schema is None or output_schema is None:
+                raise GraphBuildError(
+                    "Must provide state_schema or input and output schemas. Fix: "
+                    "StateGraph(MyState) where MyState is a TypedDict, dataclass or pydantic model."
+                )
+            state_schema = input_schema
+        self.state_schema = state_schema
+        self.context_schema = context_schema
+        self.input_schema = input_schema or state_schema
+        self.output_schema = output_schema or state_schema
+        self.nodes: dict[str, StateNodeSpec] = {}
+        self.edges: set[tuple[str, str]] = set()
+        self.branches: dict[str, dict[str, Branch]] = {}
+        self.waiting_edges: set[tuple[tuple[str, ...], str]] = set()
+        self.channels: dict[str, BaseChannel] = {}
+        self.managed: dict[str, Any] = {}
+        self.schemas: dict[Any, tuple[str, ...]] = {}
+        self.compiled = False
+        self._node_defaults: dict[str, Any] = {}
+        self._add_schema(state_schema)
+        self._add_schema(self.input_schema, allow_managed=False)
+        self._add_schema(self.output_schema, allow_managed=False)
+
+    # ------------------------------------------------------------------ schemas
+
+    def _add_schema(self, schema: Any, allow_managed: bool = True) -> None:
+        if schema in self.schemas:
+            if not allow_managed and schema is not self.state_schema:
+                self._reject_managed(schema, parse_schema(schema)[1])
+            return
+        channels, managed = parse_schema(schema)
+        if not allow_managed:
+            self._reject_managed(schema, managed)
+        self._merge_schema(schema, channels, managed)
+
+    def _reject_managed(self, schema: Any, managed: dict[str, Any]) -> None:
+        if managed:
+            raise GraphBuildError(
+                f"Invalid managed channels detected in {getattr(schema, '__name__', schema)}: "
+                f"{', '.join(managed)}. Managed values (RemainingSteps, IsLastStep) can only be "
+                "part of the state schema or a node's input schema."
+            )
+
+    def _merge_schema(self, schema: Any, channels: dict[str, BaseChannel], managed: dict[str, Any]) -> None:
+        self.schemas[schema] = tuple(channels) + tuple(managed)
+        for key, channel in channels.items():
+            existing = self.channels.get(key)
+            if existing is None:
+                self.channels[key] = channel
+            elif isinstance(channel, LastValue):
+                continue  # a plain redeclaration never overrides a richer channel
+            elif isinstance(existing, LastValue):
+                self.channels[key] = channel
+            elif existing != channel:
+                raise GraphBuildError(
+                    f"Channel '{key}' already exists with a different type. Declare key "
+                    f"'{key}' with the same reducer/channel in every schema that has it."
+                )
+        for key, value in managed.items():
+            self.managed[key] = value
+
+    # ------------------------------------------------------------------ nodes
+
+    def add_node(
+        self,
+        node: Any,
+        action: Any = None,
+        *,
+        defer: bool = False,
+        metadata: Optional[dict[str, Any]] = None,
+        input_schema: Any = None,
+        retry_policy: Union[RetryPolicy, Sequence[RetryPolicy], None] = None,
+        cache_policy: Optional[CachePolicy] = None,
+        destinations: Union[dict[str, str], tuple[str, ...], None] = None,
+        timeout: Any = None,
+        **kwargs: Any,
+    ) -> StateGraph:
+        """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after ``fn``)."""
+        if "input" in kwargs:
+            warnings.warn("add_node(input=...) is deprecated; use input_schema=...", DeprecationWarning, stacklevel=2)
+            input_schema = input_schema or kwargs.pop("input")
+        if kwargs:
+            raise TypeError(
+                f"add_node() got unexpected keyword arguments: {sorted(kwargs)}. Supported: "
+                "defer, metadata, input_schema, retry_policy, cache_policy, destinations, timeout."
+            )
+        if not isinstance(node, str):
+            action = node
+            name = _node_name(action)
+        else:
+            name = node
+            if action is None:
+                raise GraphBuildError(
+                    f"Node '{name}' needs an action: add_node('{name}', my_function)."
+                )
+        if self.compiled:
+            logger.warning(
+                "Adding a node to a graph that has already been compiled. This will not be "
+                "reflected in the compiled graph."
+            )
+        if name in self.nodes:
+            raise GraphBuildError(f"Node `{name}` already present.")
+        if name in (START, END):
+            raise GraphBuildError(f"Node `{name}` is reserved.")
+        for character in (NS_SEP, NS_END):
+            if character in name:
+                raise GraphBuildError(
+                    f"'{character}' is a reserved character and is not allowed in the node names. "
+                    f"Rename node '{name}'."
+                )
+        if input_schema is None:
+            input_schema = first_param_schema(action) if not is_runnable(action) else None
+        if input_schema is not None:
+            self._add_schema(input_schema)
+        ends: Union[tuple[str, ...], dict[str, str], None] = None
+        if destinations is not None:
+            ends = destinations if isinstance(destinations, dict) else tuple(destinations)
+        elif callable(action) and not is_runnable(action):
+            found = literal_values(action)
+            if found:
+                ends = tuple(found)
+        self.nodes[name] = StateNodeSpec(
+            runnable=action,
+            metadata=metadata,
+            input_schema=input_schema or self.state_schema,
+            retry_policy=retry_policy,
+            cache_policy=cache_policy,
+            ends=ends,
+            defer=defer,
+            timeout=timeout,
+        )
+        return self
+
+    def add_edge(self, start_key: Union[str, Sequence[str]], end_key: str) -> StateGraph:
+        """Run ``end_key`` after ``start_key``; a list of starts waits for all of them."""
+        if self.compiled:
+            logger.warning(
+                "Adding an edge to a graph that has already been compiled. This will not be "
+                "reflected in the compiled graph."
+            )
+        if isinstance(start_key, str):
+            if start_key == END:
+                raise GraphBuildError("END cannot be a start node")
+            if end_key == START:
+                raise GraphBuildError("START cannot be an end node")
+            self.edges.add((start_key, end_key))
+            return self
+        for start in start_key:
+            if start == END:
+                raise GraphBuildError("END cannot be a start node")
+            if start not in self.nodes:
+                raise GraphBuildError(f"Need to add_node `{start}` first")
+        if end_key == END:
+            raise GraphBuildError("END cannot be an end node of a waiting edge; end each source instead.")
+        if end_key not in self.nodes:
+            raise GraphBuildError(f"Need to add_node `{end_key}` first")
+        self.waiting_edges.add((tuple(start_key), end_key))
+        return self
+
+    def add_conditional_edges(
+        self,
+        source: str,
+        path: Callable[..., Any],
+        path_map: Union[dict[Any, str], list[str], None] = None,
+    ) -> StateGraph:
+        """After ``source``, call ``path`` on the state to choose the next node(s)."""
+        if self.compiled:
+            logger.warning(
+                "Adding an edge to a graph that has already been compiled. This will not be "
+                "reflected in the compiled graph."
+            )
+        name = getattr(path, "__name__", None) if not is_runnable(path) else path.get_name()
+        if not name or name == "<lambda>":
+            name = "condition"
+        if name in self.branches.get(source, {}):
+            raise GraphBuildError(f"Branch with name `{name}` already exists for node `{source}`")
+        ends: Optional[dict[Any, str]]
+        if isinstance(path_map, dict):
+            ends = dict(path_map)
+        elif isinstance(path_map, list):
+            ends = {item: item for item in path_map}
+        elif path_map is None:
+            found = literal_values(path) if not is_runnable(path) else None
+            ends = {item: item for item in found} if found else None
+        else:
+            raise GraphBuildError(f"path_map must be a dict or a list, got {type(path_map).__name__}.")
+        input_schema = first_param_schema(path) if not is_runnable(path) else None
+        if input_schema is not None:
+            self._add_schema(input_schema)
+        self.branches.setdefault(source, {})[name] = Branch(
+            path=path, ends=ends, input_schema=input_schema, name=name
+        )
+        return self
+
+    def add_sequence(self, nodes: Sequence[Any]) -> StateGraph:
+        """Add nodes (actions or ``(name, action)`` pairs) chained by edges."""
+        if not nodes:
+            raise GraphBuildError("Sequence requires at least one node.")
+        previous: Optional[str] = None
+        for item in nodes:
+            if isinstance(item, tuple) and len(item) == 2:
+                name, action = item
+            else:
+                action = item
+                name = _node_name(action)
+            if name in self.nodes:
+                raise GraphBuildError(
+                    f"Node names must be unique: node with the name '{name}' already exists. "
+                    "If you need to use two different runnables/callables with the same name "
+                    "(for example, using `lambda`), please provide them as tuples (name, "
+                    "runnable/callable)."
+                )
+            self.add_node(name, action)
+            if previous is not None:
+                self.add_edge(previous, name)
+            previous = name
+        return self
+
+    def set_entry_point(self, key: str) -> StateGraph:
+        return self.add_edge(START, key)
+
+    def set_conditional_entry_point(
+        self, path: Callable[..., Any], path_map: Union[dict[Any, str], list[str], None] = None
+    ) -> StateGraph:
+        return self.add_conditional_edges(START, path, path_map)
+
+    def set_finish_point(self, key: str) -> StateGraph:
+        return self.add_edge(key, END)
+
+    def set_node_defaults(
+        self,
+        *,
+        retry_policy: Any = None,
+        cache_policy: Any = None,
+        error_handler: Any = None,
+        timeout: Any = None,
+    ) -> StateGraph:
+        if error_handler is not None or timeout is not None:
+            raise NotImplementedError(
+                "set_node_defaults(error_handler=..., timeout=...) is not supported yet; "
+                "retry_policy and cache_policy are."
+            )
+        if retry_policy is not None:
+            self._node_defaults["retry_policy"] = retry_policy
+        if cache_policy is not None:
+            self._node_defaults["cache_policy"] = cache_policy
+        return self
+
+    # ------------------------------------------------------------------ validation
+
+    def validate(self, interrupt: Optional[Sequence[str]] = None) -> StateGraph:
+        problems: list[str] = []
+        sources = {src for src, _ in self.edges} | {
+            src for srcs, _ in self.waiting_edges for src in srcs
+        } | set(self.branches)
+        for source in sorted(sources):
+            if source not in self.nodes and source != START:
+                problems.append(f"Found edge starting at unknown node '{source}'")
+        if START not in sources:
+            problems.append(
+                "Graph must have an entrypoint: add at least one edge from START to another node"
+            )
+        for source, branches in self.branches.items():
+            for name, branch in branches.items():
+                if branch.ends is not None:
+                    for end in branch.ends.values():
+                        if end not in self.nodes and end != END:
+                            problems.append(f"At '{source}' node, '{name}' branch found unknown target '{end}'")
+        targets = {dst for _, dst in self.edges} | {dst for _, dst in self.waiting_edges}
+        for name, spec in self.nodes.items():
+            if spec.ends:
+                targets.update(spec.ends)
+        for target in sorted(targets):
+            if target not in self.nodes and target != END:
+                problems.append(f"Found edge ending at unknown node `{target}`")
+        for name, spec in self.nodes.items():
+            if spec.timeout is not None and not is_async_callable(spec.runnable) and not is_runnable(spec.runnable):
+                problems.append(
+                    f"Node timeouts are only supported for async nodes: node '{name}' is "
+                    "synchronous. Make it `async def`, or drop timeout=."
+                )
+        if interrupt and interrupt != "*":
+            for node in interrupt:
+                if node not in self.nodes:
+                    problems.append(f"Interrupt node `{node}` not found")
+        if problems:
+            raise GraphBuildError(
+                "\n".join(problems)
+                + "\nFix the edges above (every edge and branch must connect nodes added with "
+                "add_node, START or END)."
+            )
+        return self
+
+    # ------------------------------------------------------------------ compile
+
+    def compile(
+        self,
+        checkpointer: Any = None,
+        *,
+        cache: Any = None,
+        store: Any = None,
+        interrupt_before: Union[str, Sequence[str], None] = None,
+        interrupt_after: Union[str, Sequence[str], None] = None,
+        debug: bool = False,
+        name: Optional[str] = None,
+        **kwargs: Any,
+    ) -> CompiledStateGraph:
+        """Freeze the builder into a runnable graph, validating it first."""
+        if checkpointer is not None and checkpointer is not True and checkpointer is not False:
+            if not callable(getattr(checkpointer, "get_tuple", None)):
+                raise TypeError(
+                    f"Invalid checkpointer provided. Expected BaseCheckpointSaver, True, False, or "
+                    f"None. Received {type(checkpointer).__name__}. Pass e.g. InMemorySaver()."
+                )
+        interrupt_before = interrupt_before or []
+        interrupt_after = interrupt_after or []
+        self.validate(
+            interrupt=(
+                (list(interrupt_before) if interrupt_before != "*" else [])
+                + (list(interrupt_after) if interrupt_after != "*" else [])
+            )
+        )
+        self._register_schema_types()
+        from stategraph.graph._compile import compile_nodes
+
+        nodes, channels, output_channels, stream_channels = compile_nodes(self)
+        compiled = CompiledStateGraph(
+            builder=self,
+            nodes=nodes,
+            channels=channels,
+            input_channels=START,
+            output_channels=output_channels,
+            stream_channels=stream_channels,
+            stream_mode="updates",
+            checkpointer=checkpointer,
+            store=store,
+            cache=cache,
+            interrupt_before_nodes=interrupt_before,
+            interrupt_after_nodes=interrupt_after,
+            context_schema=self.context_schema,
+            debug=debug,
+            name=name or "LangGraph",
+        )
+        self.compiled = True
+        return compiled
+
+    def _register_schema_types(self) -> None:
+        try:
+            from stategraph.checkpoint.serde import collect_schema_types, register_types
+        except ImportError:  # pragma: no cover - persistence layer not installed
+            return
+        found: set[type] = set()
+        for schema in self.schemas:
+            found |= collect_schema_types(schema)
+        if found:
+            register_types(*found)
+
+
+class CompiledStateGraph(Pregel):
+    """A compiled ``StateGraph``: run it with invoke/stream, inspect it with get_state."""
+
+    def __init__(self, *, builder: StateGraph, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.builder = builder
+
+    def map_input(self, input: Any) -> list[tuple[str, Any]]:
+        if input is None:
+            return []
+        return [(START, input)]
+
+    def coerce_output(self, value: Any) -> Any:
+        """``version="v2"`` outputs are instances of the output schema's own class."""
+        from stategraph.graph._schema import make_mapper, schema_keys
+
+        schema = self.builder.output_schema
+        mapper = make_mapper(schema)
+        if mapper is None or not isinstance(value, dict):
+            return value
+        keys = schema_keys(schema)
+        return mapper({k: v for k, v in value.items() if k in keys})
+
+    def get_graph(self, config: Optional[dict[str, Any]] = None, *, xray: Union[bool, int] = False) -> Any:
+        """A drawable picture of the graph (``draw_mermaid()``, ``draw_ascii()``)."""
+        from stategraph.graph._draw import draw_graph
+
+        return draw_graph(
+            self.builder,
+            interrupt_before=self.interrupt_before_nodes,
+            interrupt_after=self.interrupt_after_nodes,
+            xray=xray,
+            name=self.name,
+        )
+
+    async def aget_graph(self, config: Optional[dict[str, Any]] = None, *, xray: Union[bool, int] = False) -> Any:
+        return self.get_graph(config, xray=xray)
+
+    def get_input_jsonschema(self, config: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+        from stategraph.graph._jsonschema import schema_to_jsonschema
+
+        return schema_to_jsonschema(self.builder.input_schema, "Input")
+
+    def get_output_jsonschema(self, config: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+        from stategraph.graph._jsonschema import schema_to_jsonschema
+
+        return schema_to_jsonschema(self.builder.output_schema, "Output")
+
+    def get_context_jsonschema(self) -> Optional[dict[str, Any]]:
+        if self.builder.context_schema is None:
+            return None
+        from stategraph.graph._jsonschema import schema_to_jsonschema
+
+        return schema_to_jsonschema(self.builder.context_schema, "Context")

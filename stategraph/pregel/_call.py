@@ -1,0 +1,129 @@
+"""A node's body, wrapped once at compile time.
+
+Reads the callable's signature once (sync or async, which injectable keyword arguments it
+takes) so that running it per step is a plain call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+from typing import Any, Callable, Optional, Union, get_args, get_origin
+
+from stategraph._context import TaskContext
+
+INJECTABLE = ("config", "writer", "store", "runtime", "previous")
+
+
+def _is_optional(annotation: Any) -> bool:
+    if annotation is inspect.Parameter.empty:
+        return False
+    if isinstance(annotation, str):
+        return annotation.startswith("Optional[") or annotation.endswith("| None")
+    return get_origin(annotation) is Union and type(None) in get_args(annotation)
+
+
+def _unwrap(action: Any) -> Any:
+    while isinstance(action, functools.partial):
+        action = action.func
+    return action
+
+
+def is_runnable(action: Any) -> bool:
+    """LangChain's Runnable protocol (and compiled graphs): ``invoke`` + ``ainvoke``."""
+    return (
+        not inspect.isfunction(action)
+        and not inspect.ismethod(action)
+        and callable(getattr(action, "invoke", None))
+        and callable(getattr(action, "ainvoke", None))
+    )
+
+
+def is_async_callable(action: Any) -> bool:
+    target = _unwrap(action)
+    if inspect.iscoroutinefunction(target):
+        return True
+    call = getattr(target, "__call__", None)
+    return not inspect.isfunction(target) and inspect.iscoroutinefunction(call)
+
+
+class NodeCall:
+    """Calls a node body with its input and the keyword arguments it asked for."""
+
+    __slots__ = ("name", "action", "is_async", "runnable", "inject", "optional", "needs_config")
+
+    def __init__(self, action: Any, name: str) -> None:
+        self.name = name
+        self.action = action
+        self.runnable = is_runnable(action)
+        self.is_async = False if self.runnable else is_async_callable(action)
+        self.inject: tuple[str, ...] = ()
+        self.optional: frozenset[str] = frozenset()
+        if not self.runnable:
+            self.inject, self.optional = self._injected_parameters(action)
+        self.needs_config = self.runnable or "config" in self.inject
+
+    @staticmethod
+    def _injected_parameters(action: Any) -> tuple[tuple[str, ...], frozenset[str]]:
+        try:
+            signature = inspect.signature(action)
+        except (TypeError, ValueError):
+            return (), frozenset()
+        names = []
+        optional = set()
+        for param in signature.parameters.values():
+            if param.name in INJECTABLE and param.kind in (
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                inspect.Parameter.KEYWORD_ONLY,
+            ):
+                names.append(param.name)
+                if param.default is not inspect.Parameter.empty or _is_optional(param.annotation):
+                    optional.add(param.name)
+        return tuple(names), frozenset(optional)
+
+    def _kwargs(self, context: TaskContext) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {}
+        runtime = context.runtime
+        for name in self.inject:
+            if name == "config":
+                kwargs["config"] = context.config
+            elif name == "runtime":
+                kwargs["runtime"] = runtime
+            elif name == "writer":
+                kwargs["writer"] = runtime.stream_writer
+            elif name == "previous":
+                kwargs["previous"] = runtime.previous
+            elif name == "store":
+                # As in LangGraph, a graph without a store passes None.
+                kwargs["store"] = runtime.store
+        return kwargs
+
+    def __call__(self, value: Any, context: TaskContext) -> Any:
+        if self.runnable:
+            return self.action.invoke(value, context.config)
+        if self.is_async:
+            raise TypeError(
+                f"Node '{self.name}' is an async function and cannot run in a synchronous "
+                "invocation. Call ainvoke()/astream() instead, or make the node a plain def."
+            )
+        if self.inject:
+            return self.action(value, **self._kwargs(context))
+        return self.action(value)
+
+    async def acall(self, value: Any, context: TaskContext) -> Any:
+        if self.runnable:
+            return await self.action.ainvoke(value, context.config)
+        if self.is_async:
+            if self.inject:
+                return await self.action(value, **self._kwargs(context))
+            return await self.action(value)
+        # A sync body in an async run goes to a worker thread so it never blocks the loop.
+        loop = asyncio.get_running_loop()
+        import contextvars
+
+        ctx = contextvars.copy_context()
+        return await loop.run_in_executor(None, ctx.run, self.__call__, value, context)
+
+
+Callable_ = Optional[Callable[..., Any]]

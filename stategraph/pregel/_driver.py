@@ -1,0 +1,401 @@
+"""The two drivers of a run: sync (threads) and async (asyncio).
+
+They differ only where I/O happens: loading the checkpoint, executing tasks, and carrying out
+the checkpointer calls the loop queued in its outbox. Each yields stream events as they come.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import os
+import queue
+import threading
+import time
+import weakref
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, AsyncIterator, Iterator, Optional
+
+from stategraph.pregel._loop import PregelLoop
+from stategraph.pregel._node import Task
+from stategraph.pregel._runner import arun_task, run_task
+
+_WAKE = object()
+
+
+def _default_workers() -> int:
+    return min(32, (os.cpu_count() or 1) + 4)
+
+
+_writers: weakref.WeakKeyDictionary[Any, ThreadPoolExecutor] = weakref.WeakKeyDictionary()
+_writers_lock = threading.Lock()
+
+
+def _saver_writer(saver: Any) -> ThreadPoolExecutor:
+    """One long-lived writer thread per saver: saves stay in order, runs start no threads."""
+    with _writers_lock:
+        writer = _writers.get(saver)
+        if writer is None:
+            writer = _writers[saver] = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="stategraph-saver"
+            )
+        return writer
+
+
+class SyncSaverCalls:
+    """Carries out queued checkpointer calls: inline (``sync``) or on the saver's writer thread."""
+
+    __slots__ = ("saver", "background", "futures")
+
+    def __init__(self, saver: Any, durability: str) -> None:
+        self.saver = saver
+        self.background: Optional[ThreadPoolExecutor] = None
+        self.futures: deque[Any] = deque()
+        if saver is not None and durability == "async" and not getattr(saver, "is_in_process", False):
+            self.background = _saver_writer(saver)
+
+    def flush(self, loop: PregelLoop) -> None:
+        outbox = loop.outbox
+        if not outbox:
+            return
+        loop.outbox = []
+        outbox = _batched(self.saver, outbox)
+        if self.background is None:
+            for call in outbox:
+                _call_saver(self.saver, call)
+        else:
+            for call in outbox:
+                self.futures.append(self.background.submit(_call_saver, self.saver, call))
+            self._raise_finished_errors()
+
+    def _raise_finished_errors(self) -> None:
+        # Calls finish in order: only the oldest ones can be done.
+        futures = self.futures
+        while futures and futures[0].done():
+            futures.popleft().result()
+
+    def close(self) -> None:
+        for future in self.futures:
+            future.result()
+
+
+def _batched(saver: Any, outbox: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Fold task writes followed by a checkpoint into one atomic ``put_step`` call.
+
+    The step's checkpoint and the writes of the tasks that produced it then land in one
+    transaction (and cost one commit).
+    """
+    if not hasattr(saver, "put_step") or len(outbox) < 2:
+        return outbox
+    from stategraph.checkpoint.base import TaskWrites
+
+    calls: list[tuple[Any, ...]] = []
+    waiting: list[tuple[Any, ...]] = []
+    for call in outbox:
+        if call[0] == "writes":
+            waiting.append(call)
+            continue
+        if waiting:
+            writes = [
+                TaskWrites(tid, list(items), path, cfg["configurable"].get("checkpoint_id"))
+                for _, cfg, items, tid, path in waiting
+            ]
+            calls.append(("step", *call[1:], writes))
+            waiting = []
+        else:
+            calls.append(call)
+    calls.extend(waiting)
+    return calls
+
+
+def _call_saver(saver: Any, call: tuple[Any, ...]) -> None:
+    kind = call[0]
+    if kind == "put":
+        _, config, checkpoint, metadata, new_versions = call
+        saver.put(config, checkpoint, metadata, new_versions)
+    elif kind == "step":
+        _, config, checkpoint, metadata, new_versions, writes = call
+        saver.put_step(config, checkpoint, metadata, new_versions, writes)
+    else:
+        _, config, writes, task_id, path = call
+        saver.put_writes(config, writes, task_id, path)
+
+
+async def _acall_saver(saver: Any, call: tuple[Any, ...]) -> None:
+    kind = call[0]
+    if kind == "put":
+        _, config, checkpoint, metadata, new_versions = call
+        await saver.aput(config, checkpoint, metadata, new_versions)
+    elif kind == "step":
+        _, config, checkpoint, metadata, new_versions, writes = call
+        await saver.aput_step(config, checkpoint, metadata, new_versions, writes)
+    else:
+        _, config, writes, task_id, path = call
+        await saver.aput_writes(config, writes, task_id, path)
+
+
+def _raise_task_error(tasks: list[Task]) -> None:
+    for task in tasks:
+        if task.error is not None:
+            raise task.error
+
+
+def drive_sync(
+    loop: PregelLoop, saver: Any, input: Any, events: deque, wake: "queue.SimpleQueue[Any]", eager: bool
+) -> Iterator[Any]:
+    """Run ``loop`` to the end on this thread, yielding events as they are produced."""
+    calls = SyncSaverCalls(saver, loop.durability)
+    pool: Optional[ThreadPoolExecutor] = None
+    try:
+        try:
+            saved = saver.get_tuple(loop.checkpoint_lookup_config()) if saver is not None else None
+            loop.load(saved)
+            loop.start(input)
+            calls.flush(loop)
+            while events:
+                yield events.popleft()
+            while True:
+                tasks = loop.tick()
+                calls.flush(loop)
+                while events:
+                    yield events.popleft()
+                if tasks is None:
+                    break
+                if len(tasks) == 1 and not eager and loop.graph.step_timeout is None:
+                    # A lone task's writes are saved with the step's checkpoint, atomically.
+                    task = tasks[0]
+                    run_task(loop, task, loop.task_context(task))
+                    loop.task_done(task)
+                    if task.error is not None or task.interrupts:
+                        calls.flush(loop)
+                    while events:
+                        yield events.popleft()
+                elif tasks:
+                    if pool is None:
+                        workers = loop.config.get("max_concurrency") or _default_workers()
+                        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stategraph")
+                    yield from _execute_in_threads(loop, tasks, pool, calls, events, wake, eager)
+                if loop._calls is not None:
+                    loop._calls.settle()
+                _raise_task_error(tasks)
+                loop.after_tick(tasks)
+                calls.flush(loop)
+                while events:
+                    yield events.popleft()
+                if loop.status != "pending":
+                    break
+            loop.finish()
+            calls.flush(loop)
+            while events:
+                yield events.popleft()
+        except BaseException:
+            loop.fail()
+            calls.flush(loop)
+            raise
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=False)
+        if loop._calls is not None:
+            loop._calls.close()
+        calls.close()
+
+
+def _execute_in_threads(
+    loop: PregelLoop,
+    tasks: list[Task],
+    pool: ThreadPoolExecutor,
+    calls: SyncSaverCalls,
+    events: deque,
+    wake: "queue.SimpleQueue[Any]",
+    eager: bool,
+) -> Iterator[Any]:
+    """Run ``tasks`` concurrently; tasks are taken from a shared queue by pool threads (and by
+    this thread, unless it must stay free to stream events eagerly)."""
+    waiting = deque(tasks)
+    failed = threading.Event()
+    bubbled: list[BaseException] = []
+
+    def work() -> None:
+        while not failed.is_set():
+            try:
+                task = waiting.popleft()
+            except IndexError:
+                return
+            try:
+                contextvars.copy_context().run(run_task, loop, task, loop.task_context(task))
+            except BaseException as error:  # GraphBubbleUp from a task
+                bubbled.append(error)
+                failed.set()
+            wake.put(task)
+
+    max_concurrency = loop.config.get("max_concurrency") or _default_workers()
+    # This thread joins in unless it must stay free: to stream eagerly or to enforce a timeout.
+    joins_in = not eager and loop.graph.step_timeout is None
+    helpers = min(len(tasks) - joins_in, max_concurrency - joins_in)
+    for _ in range(max(helpers, 0)):
+        pool.submit(work)
+    if joins_in:
+        work()
+    remaining = len(tasks)
+    finished: set[int] = set()
+    step_timeout = loop.graph.step_timeout
+    deadline = None if step_timeout is None else time.monotonic() + step_timeout
+    while remaining:
+        try:
+            item = wake.get(timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            failed.set()
+            waiting.clear()
+            raise TimeoutError("Timed out") from None
+        if item is _WAKE:
+            while events:
+                yield events.popleft()
+            continue
+        if id(item) in finished:
+            continue
+        finished.add(id(item))
+        remaining -= 1
+        loop.task_done(item)
+        calls.flush(loop)
+        while events:
+            yield events.popleft()
+        # A failed task does not stop its siblings (as in LangGraph's sync runner): their writes
+        # are saved, so a retry of the step does not run them again.
+        if failed.is_set():
+            # Tasks not yet started are dropped; running ones are awaited so their writes land.
+            remaining -= len(waiting)
+            waiting.clear()
+    if bubbled:
+        raise bubbled[0]
+
+
+async def drive_async(
+    loop: PregelLoop, saver: Any, input: Any, events: deque, wake: asyncio.Event, eager: bool
+) -> AsyncIterator[Any]:
+    """Run ``loop`` to the end on the running event loop, yielding events as produced."""
+    background: list[asyncio.Task[Any]] = []
+    chain: list[Optional[asyncio.Task[Any]]] = [None]
+    loop.is_async_run = True
+
+    async def flush() -> None:
+        outbox = loop.outbox
+        if not outbox or saver is None:
+            loop.outbox = []
+            return
+        loop.outbox = []
+        outbox = _batched(saver, outbox)
+        if loop.durability == "async" and not getattr(saver, "is_in_process", False):
+            previous = chain[0]
+
+            async def ordered(calls: list[Any] = outbox, before: Any = previous) -> None:
+                if before is not None:
+                    await before
+                for call in calls:
+                    await _acall_saver(saver, call)
+
+            chain[0] = asyncio.ensure_future(ordered())
+            background.append(chain[0])
+        else:
+            for call in outbox:
+                await _acall_saver(saver, call)
+
+    try:
+        try:
+            saved = await saver.aget_tuple(loop.checkpoint_lookup_config()) if saver is not None else None
+            loop.load(saved)
+            loop.start(input)
+            await flush()
+            while events:
+                yield events.popleft()
+            while True:
+                tasks = loop.tick()
+                await flush()
+                while events:
+                    yield events.popleft()
+                if tasks is None:
+                    break
+                if len(tasks) == 1 and not eager and loop.graph.step_timeout is None:
+                    task = tasks[0]
+                    await arun_task(loop, task, loop.task_context(task))
+                    loop.task_done(task)
+                    if task.error is not None or task.interrupts:
+                        await flush()
+                    while events:
+                        yield events.popleft()
+                elif tasks:
+                    async for event in _execute_concurrently(loop, tasks, flush, events, wake):
+                        yield event
+                if loop._calls is not None:
+                    await loop._calls.asettle()
+                _raise_task_error(tasks)
+                loop.after_tick(tasks)
+                await flush()
+                while events:
+                    yield events.popleft()
+                if loop.status != "pending":
+                    break
+            loop.finish()
+            await flush()
+            while events:
+                yield events.popleft()
+        except BaseException:
+            loop.fail()
+            await flush()
+            raise
+    finally:
+        if background:
+            await asyncio.gather(*background)
+
+
+async def _execute_concurrently(
+    loop: PregelLoop, tasks: list[Task], flush: Any, events: deque, wake: asyncio.Event
+) -> AsyncIterator[Any]:
+    limit = loop.config.get("max_concurrency")
+    semaphore = asyncio.Semaphore(limit) if limit else None
+
+    async def run(task: Task) -> Task:
+        if semaphore is None:
+            await arun_task(loop, task, loop.task_context(task))
+        else:
+            async with semaphore:
+                await arun_task(loop, task, loop.task_context(task))
+        return task
+
+    running = {asyncio.ensure_future(run(task)) for task in tasks}
+    step_timeout = loop.graph.step_timeout
+    deadline = None if step_timeout is None else time.monotonic() + step_timeout
+    try:
+        while running:
+            waiter = asyncio.ensure_future(wake.wait())
+            done, _ = await asyncio.wait(
+                running | {waiter},
+                return_when=asyncio.FIRST_COMPLETED,
+                timeout=None if deadline is None else max(0.0, deadline - time.monotonic()),
+            )
+            if not done:
+                waiter.cancel()
+                raise TimeoutError("Timed out")
+            if waiter not in done:
+                waiter.cancel()
+            wake.clear()
+            while events:
+                yield events.popleft()
+            for future in done:
+                if future is waiter:
+                    continue
+                running.discard(future)
+                task = future.result()
+                loop.task_done(task)
+                await flush()
+                while events:
+                    yield events.popleft()
+                if task.error is not None:
+                    for other in running:
+                        other.cancel()
+                    await asyncio.gather(*running, return_exceptions=True)
+                    running = set()
+                    break
+    finally:
+        for future in running:
+            future.cancel()

@@ -1,0 +1,66 @@
+"""LangChain's events API over a graph run (``astream_events(version="v2")``).
+
+langchain-core's own event streamer turns the callbacks of the graph run, its node runs and
+the models and tools they call into events; we hand it the graph's ``astream``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from typing import Any, AsyncIterator, Iterator, Optional
+
+_DONE = object()
+
+
+async def astream_events(
+    graph: Any,
+    input: Any,
+    config: Optional[dict[str, Any]],
+    *,
+    version: str,
+    filters: dict[str, Any],
+    **kwargs: Any,
+) -> AsyncIterator[dict[str, Any]]:
+    if version != "v2":
+        raise NotImplementedError(
+            f"astream_events(version={version!r}) is not supported; use version='v2'."
+        )
+    try:
+        from langchain_core.tracers.event_stream import _astream_events_implementation_v2
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "astream_events needs langchain-core: pip install 'stategraph[agents]'."
+        ) from error
+    kwargs.setdefault("stream_mode", "values")
+    async for event in _astream_events_implementation_v2(
+        graph, input, dict(config or {}), **filters, **kwargs
+    ):
+        yield event
+
+
+def stream_events(
+    graph: Any, input: Any, config: Optional[dict[str, Any]], *, version: str, **kwargs: Any
+) -> Iterator[dict[str, Any]]:
+    items: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+    async def pump() -> None:
+        try:
+            async for event in graph.astream_events(input, config, version=version, **kwargs):
+                items.put(event)
+        except BaseException as error:  # delivered to the caller's thread below
+            items.put(error)
+        finally:
+            items.put(_DONE)
+
+    worker = threading.Thread(target=lambda: asyncio.run(pump()), daemon=True)
+    worker.start()
+    while True:
+        item = items.get()
+        if item is _DONE:
+            break
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+    worker.join()

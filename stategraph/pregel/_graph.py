@@ -1,0 +1,551 @@
+"""``Pregel``: a compiled graph and the ways to run it (invoke, stream, batch; sync and async).
+
+A thin facade: the graph is plain data computed once at construction; each run builds a
+``PregelLoop`` and hands it to the sync or async driver. State reading and writing
+(``get_state``, ``update_state``...) live in ``_state.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import queue
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, AsyncIterator, Iterator, Optional, Sequence, Union
+
+from stategraph.channels.base import BaseChannel
+from stategraph.channels.topic import Topic
+from stategraph.channels.untracked_value import UntrackedValue
+from stategraph.constants import NS_SEP, TASKS
+from stategraph.errors import GraphInterrupt
+from stategraph.pregel._callbacks import aend_run, astart_graph_run, end_run, start_graph_run
+from stategraph.pregel._driver import _WAKE, drive_async, drive_sync
+from stategraph.pregel._loop import PregelLoop
+from stategraph.pregel._node import PregelNode
+from stategraph.pregel._output import StreamShape, invoke_output
+from stategraph.pregel._setup import EAGER_MODES, RunSetup, merge_configs, resolve_durability
+from stategraph.pregel._state import StateMethods
+from stategraph.types import Command, Interrupt, Send
+
+DEFAULT_RECURSION_LIMIT = int(
+    os.getenv("STATEGRAPH_DEFAULT_RECURSION_LIMIT", os.getenv("LANGGRAPH_DEFAULT_RECURSION_LIMIT", "10007"))
+)
+
+
+
+class Pregel(RunSetup, StateMethods):
+    """A compiled graph: nodes subscribed to channels, run in supersteps.
+
+    Subclassed by ``CompiledStateGraph``; also usable directly (LangGraph's low-level API).
+    """
+
+    def __init__(
+        self,
+        *,
+        nodes: dict[str, Any],
+        channels: Optional[dict[str, BaseChannel]] = None,
+        input_channels: Union[str, Sequence[str]],
+        output_channels: Union[str, Sequence[str]],
+        stream_channels: Optional[Union[str, Sequence[str]]] = None,
+        stream_mode: str = "values",
+        interrupt_before_nodes: Union[str, Sequence[str]] = (),
+        interrupt_after_nodes: Union[str, Sequence[str]] = (),
+        checkpointer: Any = None,
+        store: Any = None,
+        cache: Any = None,
+        retry_policy: Any = (),
+        cache_policy: Any = None,
+        context_schema: Any = None,
+        step_timeout: Optional[float] = None,
+        debug: Optional[bool] = None,
+        name: str = "LangGraph",
+        config: Optional[dict[str, Any]] = None,
+        trigger_to_nodes: Optional[dict[str, tuple[str, ...]]] = None,
+        auto_validate: bool = True,
+    ) -> None:
+        self.nodes: dict[str, PregelNode] = {
+            name: (node.build() if hasattr(node, "build") else node) for name, node in nodes.items()
+        }
+        for key, node in self.nodes.items():
+            if not node.name:
+                node.name = key
+        self.channels: dict[str, BaseChannel] = dict(channels or {})
+        if TASKS not in self.channels:
+            self.channels[TASKS] = Topic(Send, key=TASKS)
+        for key, channel in self.channels.items():
+            channel.key = key
+        self.input_channels = input_channels
+        self.output_channels = output_channels
+        self.stream_channels = stream_channels
+        self.stream_mode = stream_mode
+        self.interrupt_before_nodes = interrupt_before_nodes
+        self.interrupt_after_nodes = interrupt_after_nodes
+        self.checkpointer = checkpointer
+        self.store = store
+        self.cache = cache
+        self.retry_policy = retry_policy
+        self.cache_policy = cache_policy
+        self.context_schema = context_schema
+        self.step_timeout = step_timeout
+        self.debug = bool(debug)
+        self.name = name
+        self.config = config or {}
+        self.recursion_limit = DEFAULT_RECURSION_LIMIT
+        self._index(trigger_to_nodes)
+
+    def _index(self, trigger_to_nodes: Optional[dict[str, tuple[str, ...]]]) -> None:
+        """Everything the loop derives from the graph, computed once."""
+        if trigger_to_nodes is None:
+            index: dict[str, list[str]] = {}
+            for name, node in self.nodes.items():
+                for trigger in node.triggers:
+                    index.setdefault(trigger, []).append(name)
+            trigger_to_nodes = {k: tuple(sorted(v)) for k, v in index.items()}
+        self.trigger_to_nodes = trigger_to_nodes
+        self.node_names = tuple(sorted(self.nodes))
+        self.finishing = tuple(
+            name
+            for name, channel in self.channels.items()
+            if type(channel).finish is not BaseChannel.finish
+        )
+        self.untracked_channels = frozenset(
+            name for name, channel in self.channels.items() if isinstance(channel, UntrackedValue)
+        )
+        stream = self.stream_channels if self.stream_channels is not None else self.output_channels
+        self.stream_channels_resolved = stream
+        self.stream_channel_set = frozenset([stream] if isinstance(stream, str) else stream)
+        self.single_stream_channel = stream if isinstance(stream, str) else None
+        output = self.output_channels
+        self.output_channel_set = frozenset([output] if isinstance(output, str) else output)
+        # Runtime.execution_info costs a little per task: build it only for nodes that ask.
+        self.needs_execution_info = any(
+            node.call is not None and "runtime" in node.call.inject for node in self.nodes.values()
+        )
+
+    # -------------------------------------------------------------- hooks the loop uses
+
+    def map_input(self, input: Any) -> list[tuple[str, Any]]:
+        if isinstance(self.input_channels, str):
+            return [(self.input_channels, input)]
+        if not isinstance(input, dict):
+            raise TypeError(
+                f"Expected a dict input with keys among {list(self.input_channels)}, got "
+                f"{type(input).__name__}."
+            )
+        return [(k, v) for k, v in input.items() if k in self.input_channels]
+
+    def map_command_update(self, command: Command) -> list[tuple[str, Any]]:
+        return [(k, v) for k, v in command._update_as_tuples() if k in self.channels]
+
+    def coerce_output(self, value: Any) -> Any:
+        return value
+
+    # -------------------------------------------------------------- configuration
+
+    def get_name(self, suffix: Optional[str] = None) -> str:
+        return f"{self.name}{suffix}" if suffix else self.name
+
+    def with_config(self, config: Optional[dict[str, Any]] = None, **kwargs: Any) -> Pregel:
+        clone = self.copy()
+        clone.config = merge_configs(self.config, config or {}, kwargs)
+        return clone
+
+    def copy(self, update: Optional[dict[str, Any]] = None) -> Pregel:
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        if update:
+            clone.__dict__.update(update)
+        return clone
+
+
+    # -------------------------------------------------------------- streaming
+
+
+    def stream(
+        self,
+        input: Any,
+        config: Optional[dict[str, Any]] = None,
+        *,
+        context: Any = None,
+        stream_mode: Any = None,
+        print_mode: Any = (),
+        output_keys: Any = None,
+        interrupt_before: Any = None,
+        interrupt_after: Any = None,
+        durability: Optional[str] = None,
+        control: Any = None,
+        subgraphs: bool = False,
+        debug: Optional[bool] = None,
+        checkpoint_during: Optional[bool] = None,
+        version: str = "v1",
+        **kwargs: Any,
+    ) -> Iterator[Any]:
+        """Run the graph, yielding chunks of the chosen stream mode(s) as they come."""
+        durability = resolve_durability(durability, checkpoint_during)
+        modes, single = self._modes(stream_mode)
+        events: deque = deque()
+        wake: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        eager = subgraphs or bool(modes & EAGER_MODES)
+
+        def sink(event: Any) -> None:
+            events.append(event)
+            if eager:
+                wake.put(_WAKE)
+
+        loop, saver = self._make_loop(
+            input,
+            config,
+            context=context,
+            modes=modes,
+            sink=sink,
+            subgraphs=subgraphs,
+            output_keys=output_keys,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            durability=durability,
+            messages_handler=self._messages_handler(modes, subgraphs, sink),
+            control=control,
+        )
+        shape = StreamShape(single, subgraphs, version, modes, self.coerce_output)
+        run = start_graph_run(loop.config, self.name, input)
+        loop.refresh_callbacks()
+        try:
+            for event in drive_sync(loop, saver, input, events, wake, eager):
+                yield shape(event)
+            self._raise_if_nested_interrupt(loop)
+        except BaseException as error:
+            end_run(run, error=error)
+            raise
+        end_run(run, loop.output)
+
+    async def astream(
+        self,
+        input: Any,
+        config: Optional[dict[str, Any]] = None,
+        *,
+        context: Any = None,
+        stream_mode: Any = None,
+        print_mode: Any = (),
+        output_keys: Any = None,
+        interrupt_before: Any = None,
+        interrupt_after: Any = None,
+        durability: Optional[str] = None,
+        control: Any = None,
+        subgraphs: bool = False,
+        debug: Optional[bool] = None,
+        checkpoint_during: Optional[bool] = None,
+        version: str = "v1",
+        **kwargs: Any,
+    ) -> AsyncIterator[Any]:
+        """Async ``stream``."""
+        durability = resolve_durability(durability, checkpoint_during)
+        modes, single = self._modes(stream_mode)
+        events: deque = deque()
+        wake = asyncio.Event()
+        running = asyncio.get_running_loop()
+        import threading
+
+        loop_thread = threading.get_ident()
+
+        def sink(event: Any) -> None:
+            events.append(event)
+            if threading.get_ident() == loop_thread:
+                wake.set()
+            else:
+                running.call_soon_threadsafe(wake.set)
+
+        loop, saver = self._make_loop(
+            input,
+            config,
+            context=context,
+            modes=modes,
+            sink=sink,
+            subgraphs=subgraphs,
+            output_keys=output_keys,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            durability=durability,
+            messages_handler=self._messages_handler(modes, subgraphs, sink),
+            control=control,
+        )
+        eager = subgraphs or bool(modes & EAGER_MODES)
+        shape = StreamShape(single, subgraphs, version, modes, self.coerce_output)
+        run = await astart_graph_run(loop.config, self.name, input)
+        loop.refresh_callbacks()
+        try:
+            async for event in drive_async(loop, saver, input, events, wake, eager):
+                yield shape(event)
+            self._raise_if_nested_interrupt(loop)
+        except BaseException as error:
+            await aend_run(run, error=error)
+            raise
+        await aend_run(run, loop.output)
+
+    @staticmethod
+    def _raise_if_nested_interrupt(loop: PregelLoop) -> None:
+        if loop.is_nested and loop.status in ("interrupted", "interrupt_before", "interrupt_after"):
+            raise GraphInterrupt(tuple(loop.interrupts))
+
+    # -------------------------------------------------------------- invoke
+
+    def invoke(
+        self,
+        input: Any,
+        config: Optional[dict[str, Any]] = None,
+        *,
+        context: Any = None,
+        stream_mode: Any = "values",
+        print_mode: Any = (),
+        output_keys: Any = None,
+        interrupt_before: Any = None,
+        interrupt_after: Any = None,
+        durability: Optional[str] = None,
+        control: Any = None,
+        version: str = "v1",
+        **kwargs: Any,
+    ) -> Any:
+        """Run the graph to the end (or to an interrupt) and return its output."""
+        if stream_mode != "values":
+            return list(
+                self.stream(
+                    input,
+                    config,
+                    context=context,
+                    stream_mode=stream_mode,
+                    output_keys=output_keys,
+                    interrupt_before=interrupt_before,
+                    interrupt_after=interrupt_after,
+                    durability=durability,
+                    control=control,
+                    version=version,
+                    **kwargs,
+                )
+            )
+        events: deque = deque()
+        loop, saver = self._make_loop(
+            input,
+            config,
+            context=context,
+            modes=frozenset(),
+            sink=None,
+            subgraphs=False,
+            output_keys=output_keys,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            durability=resolve_durability(durability, kwargs.get("checkpoint_during")),
+            control=control,
+        )
+        run = start_graph_run(loop.config, self.name, input)
+        loop.refresh_callbacks()
+        try:
+            for _ in drive_sync(loop, saver, input, events, queue.SimpleQueue(), False):
+                pass
+            self._raise_if_nested_interrupt(loop)
+        except BaseException as error:
+            end_run(run, error=error)
+            raise
+        end_run(run, loop.output)
+        return invoke_output(loop, version)
+
+    async def ainvoke(
+        self,
+        input: Any,
+        config: Optional[dict[str, Any]] = None,
+        *,
+        context: Any = None,
+        stream_mode: Any = "values",
+        print_mode: Any = (),
+        output_keys: Any = None,
+        interrupt_before: Any = None,
+        interrupt_after: Any = None,
+        durability: Optional[str] = None,
+        control: Any = None,
+        version: str = "v1",
+        **kwargs: Any,
+    ) -> Any:
+        """Async ``invoke``."""
+        if stream_mode != "values":
+            return [
+                chunk
+                async for chunk in self.astream(
+                    input,
+                    config,
+                    context=context,
+                    stream_mode=stream_mode,
+                    output_keys=output_keys,
+                    interrupt_before=interrupt_before,
+                    interrupt_after=interrupt_after,
+                    durability=durability,
+                    control=control,
+                    version=version,
+                    **kwargs,
+                )
+            ]
+        events: deque = deque()
+        loop, saver = self._make_loop(
+            input,
+            config,
+            context=context,
+            modes=frozenset(),
+            sink=None,
+            subgraphs=False,
+            output_keys=output_keys,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            durability=resolve_durability(durability, kwargs.get("checkpoint_during")),
+            control=control,
+        )
+        run = await astart_graph_run(loop.config, self.name, input)
+        loop.refresh_callbacks()
+        try:
+            async for _ in drive_async(loop, saver, input, events, asyncio.Event(), False):
+                pass
+            self._raise_if_nested_interrupt(loop)
+        except BaseException as error:
+            await aend_run(run, error=error)
+            raise
+        await aend_run(run, loop.output)
+        return invoke_output(loop, version)
+
+    # -------------------------------------------------------------- batch
+
+    def batch(
+        self,
+        inputs: Sequence[Any],
+        config: Union[None, dict[str, Any], Sequence[dict[str, Any]]] = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[Any]:
+        """``invoke`` each input concurrently (threads), results in input order."""
+        if not inputs:
+            return []
+        configs = list(config) if isinstance(config, (list, tuple)) else [config or {}] * len(inputs)
+        if len(configs) != len(inputs):
+            raise ValueError(
+                f"batch() got {len(inputs)} inputs but {len(configs)} configs; pass one config "
+                "or one per input."
+            )
+
+        def one(pair: tuple[Any, Any]) -> Any:
+            try:
+                return self.invoke(pair[0], pair[1], **kwargs)
+            except Exception as error:
+                if return_exceptions:
+                    return error
+                raise
+
+        workers = (configs[0] or {}).get("max_concurrency") or None
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(one, zip(inputs, configs)))
+
+    async def abatch(
+        self,
+        inputs: Sequence[Any],
+        config: Union[None, dict[str, Any], Sequence[dict[str, Any]]] = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[Any]:
+        """Async ``batch``."""
+        configs = list(config) if isinstance(config, (list, tuple)) else [config or {}] * len(inputs)
+        limit = (configs[0] or {}).get("max_concurrency") if configs else None
+        semaphore = asyncio.Semaphore(limit) if limit else None
+
+        async def one(value: Any, cfg: Any) -> Any:
+            try:
+                if semaphore is None:
+                    return await self.ainvoke(value, cfg, **kwargs)
+                async with semaphore:
+                    return await self.ainvoke(value, cfg, **kwargs)
+            except Exception as error:
+                if return_exceptions:
+                    return error
+                raise
+
+        return list(await asyncio.gather(*(one(v, c) for v, c in zip(inputs, configs))))
+
+    # -------------------------------------------------------------- LangChain events
+
+    async def astream_events(
+        self,
+        input: Any,
+        config: Optional[dict[str, Any]] = None,
+        *,
+        version: str = "v2",
+        include_names: Optional[Sequence[str]] = None,
+        include_types: Optional[Sequence[str]] = None,
+        include_tags: Optional[Sequence[str]] = None,
+        exclude_names: Optional[Sequence[str]] = None,
+        exclude_types: Optional[Sequence[str]] = None,
+        exclude_tags: Optional[Sequence[str]] = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """LangChain's events API (``version="v2"``): every graph, node, model and tool event."""
+        from stategraph.pregel._events import astream_events
+
+        async for event in astream_events(
+            self,
+            input,
+            config,
+            version=version,
+            filters=dict(
+                include_names=include_names,
+                include_types=include_types,
+                include_tags=include_tags,
+                exclude_names=exclude_names,
+                exclude_types=exclude_types,
+                exclude_tags=exclude_tags,
+            ),
+            **kwargs,
+        ):
+            yield event
+
+    def stream_events(
+        self, input: Any, config: Optional[dict[str, Any]] = None, *, version: str = "v2", **kwargs: Any
+    ) -> Iterator[dict[str, Any]]:
+        """Sync ``astream_events``: the events of a run, from a worker thread's event loop."""
+        from stategraph.pregel._events import stream_events
+
+        yield from stream_events(self, input, config, version=version, **kwargs)
+
+    # -------------------------------------------------------------- introspection
+
+    def get_subgraphs(
+        self, *, namespace: Optional[str] = None, recurse: bool = False
+    ) -> Iterator[tuple[str, Pregel]]:
+        for name, node in self.nodes.items():
+            if namespace is not None and not namespace.startswith(name):
+                continue
+            for subgraph in node.subgraphs:
+                yield name, subgraph
+                if recurse:
+                    for child_name, child in subgraph.get_subgraphs(recurse=True):
+                        yield f"{name}{NS_SEP}{child_name}", child
+
+    async def aget_subgraphs(
+        self, *, namespace: Optional[str] = None, recurse: bool = False
+    ) -> AsyncIterator[tuple[str, Pregel]]:
+        for item in self.get_subgraphs(namespace=namespace, recurse=recurse):
+            yield item
+
+    def clear_cache(self, nodes: Optional[Sequence[str]] = None) -> None:
+        if self.cache is None:
+            raise ValueError("No cache is set for this graph. Compile with cache=InMemoryCache().")
+        from stategraph.cache import cache_namespace_name, node_cache_namespace
+
+        names = nodes if nodes is not None else list(self.nodes)
+        self.cache.clear(
+            [
+                node_cache_namespace(cache_namespace_name(node.call.action), name)
+                for name in names
+                if (node := self.nodes.get(name)) is not None and node.call is not None
+            ]
+        )
+
+    async def aclear_cache(self, nodes: Optional[Sequence[str]] = None) -> None:
+        self.clear_cache(nodes)
+
+
+__all__ = ["Interrupt", "Pregel"]

@@ -1,0 +1,479 @@
+"""The superstep loop, without I/O: plan → (tasks run elsewhere) → apply writes → checkpoint.
+
+``PregelLoop`` holds one run's channels and versions. The sync and async drivers
+(``_runner.py``) call ``start``, then ``tick``/``task_done``/``after_tick`` per step, and
+``finish``; after each call they carry out the checkpointer calls queued in ``outbox`` and
+deliver the stream events the loop pushed. Everything derived from the graph was computed at
+compile time; each step touches only what changed.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Optional, Sequence
+
+from stategraph._context import TaskContext
+from stategraph.channels.base import MISSING
+from stategraph.constants import ERROR, INTERRUPT, NO_WRITES, PREVIOUS, RESUME
+from stategraph.errors import ErrorCode, GraphRecursionError, create_error_message
+from stategraph.pregel._apply import WriteTarget, apply_writes
+from stategraph.pregel._input import InputMixin
+from stategraph.pregel._node import Task
+from stategraph.pregel._persist import PersistMixin, path_str
+from stategraph.pregel._plan import PlanMixin
+from stategraph.pregel._read import read_channels, read_fresh
+from stategraph.pregel._scratchpad import ResumeInbox, TaskScratchpad
+from stategraph.pregel._stream import StreamOut, task_result_payload, task_start_payload, updates_payload
+from stategraph.runtime import ExecutionInfo, Runtime
+from stategraph.types import Interrupt
+
+
+def _int_next_version(current: Any) -> int:
+    return 1 if current is None else current + 1
+
+class PregelLoop(InputMixin, PlanMixin, PersistMixin):
+    """One run of a compiled graph on one thread (or one subgraph invocation)."""
+
+    def __init__(
+        self,
+        graph: Any,
+        *,
+        config: dict[str, Any],
+        checkpointer: Any,
+        store: Any,
+        cache: Any,
+        context: Any,
+        out: StreamOut,
+        durability: str,
+        interrupt_before: Sequence[str] | str,
+        interrupt_after: Sequence[str] | str,
+        output_keys: str | Sequence[str],
+        stream_keys: str | Sequence[str],
+        checkpoint_ns: str,
+        resuming: Optional[bool],
+        inbox: Optional[ResumeInbox],
+        parent_runtime: Optional[Runtime],
+        control: Any = None,
+    ) -> None:
+        self.graph = graph
+        self.config = config
+        configurable = config.get("configurable") or {}
+        self.configurable = configurable
+        self.checkpointer = checkpointer
+        self.store = store
+        self.cache = cache
+        self.out = out
+        self.durability = durability
+        self.interrupt_before = interrupt_before
+        self.interrupt_after = interrupt_after
+        self.output_keys = output_keys
+        self.stream_keys = stream_keys
+        self.stream_key_set = frozenset((stream_keys,) if isinstance(stream_keys, str) else stream_keys)
+        self.checkpoint_ns = checkpoint_ns
+        self.is_nested = bool(checkpoint_ns)
+        self.resuming_hint = resuming
+        self.inbox = inbox if inbox is not None else ResumeInbox()
+        self.thread_id = configurable.get("thread_id")
+        self.checkpoint_map: dict[str, str] = dict(configurable.get("checkpoint_map") or {})
+        recursion_limit = config.get("recursion_limit", graph.recursion_limit)
+        if recursion_limit < 1:
+            raise ValueError("recursion_limit must be at least 1")
+        self.recursion_limit = recursion_limit
+
+        runtime = parent_runtime or Runtime()
+        self.runtime = runtime.override(
+            context=context if context is not None else runtime.context,
+            store=store,
+            stream_writer=self._custom_writer if out.wants("custom") else _no_op,
+            control=control if control is not None else runtime.control,
+        )
+
+        self.next_version: Callable[[Any], Any] = (
+            (lambda current: checkpointer.get_next_version(current, None))
+            if checkpointer is not None
+            else _int_next_version
+        )
+        self.outbox: list[tuple[Any, ...]] = []
+        self.tasks: dict[str, Task] = {}
+        self.status = "pending"
+        self.interrupts: list[Interrupt] = []
+        self.output: Any = None
+        self.step = 0
+        self.stop = 0
+        self.pending_writes: list[tuple[str, str, Any]] = []
+        self.unsaved_versions: dict[str, Any] = {}
+        self.checkpoint_saved = True
+        self.checkpoint_id = ""
+        self.checkpoint_ts = ""
+        self.checkpoint_config: dict[str, Any] = {}
+        self.parent_config: Optional[dict[str, Any]] = None
+        self.metadata_base: dict[str, Any] = {}
+        self.run_metadata = config.get("metadata") or {}
+        self.updated: Optional[set[str]] = None
+        self.loaded_source: Optional[str] = None
+        # Chat models called inside nodes find callbacks through LangChain's own context
+        # variable; set it only when someone listens and LangChain is loaded at all.
+        self.refresh_callbacks()
+        self.checkpoint_metadata: dict[str, Any] = {}
+        self._pending_updated: set[str] = set()
+        self._pending_previous: dict[str, Any] = {}
+        self.target: WriteTarget
+        self._calls: Any = None
+        self.is_async_run = False  # set by the async driver
+        self._exit_call_writes: list[tuple[str, list[tuple[str, Any]], str]] = []
+
+    def refresh_callbacks(self) -> None:
+        """Decide once per run whether LangChain callbacks are in play."""
+        from stategraph.pregel._callbacks import callbacks_active
+
+        self.callbacks_enabled = callbacks_active(self.config)
+        self.langchain_config_var = _langchain_config_var() if self.callbacks_enabled else None
+
+    # ------------------------------------------------------------------ loading and input
+
+    def load(self, saved: Any) -> None:
+        """Restore channels, versions and pending writes from a ``CheckpointTuple`` (or None)."""
+        graph = self.graph
+        if saved is None:
+            values: dict[str, Any] = {}
+            versions: dict[str, Any] = {}
+            seen: dict[str, dict[str, Any]] = {}
+            step = -1
+            self.checkpoint_id = ""
+            self.pending_writes = []
+            self.updated = None
+            self.checkpoint_config = {}
+        else:
+            checkpoint = saved.checkpoint
+            values = checkpoint.get("channel_values") or {}
+            versions = dict(checkpoint.get("channel_versions") or {})
+            seen = {k: dict(v) for k, v in (checkpoint.get("versions_seen") or {}).items()}
+            metadata = saved.metadata or {}
+            step = metadata.get("step", -2) + 1
+            self.loaded_source = metadata.get("source")
+            self.checkpoint_id = checkpoint["id"]
+            self.checkpoint_ts = checkpoint.get("ts", "")
+            self.pending_writes = list(saved.pending_writes or [])
+            updated = checkpoint.get("updated_channels")
+            self.updated = set(updated) if updated is not None else None
+            self.checkpoint_config = saved.config
+            self.parent_config = saved.parent_config
+        channels = {
+            name: spec.from_checkpoint(values.get(name, MISSING))
+            for name, spec in graph.channels.items()
+        }
+        self.channels = channels
+        previous = channels.get(PREVIOUS)
+        if previous is not None and previous.is_available():
+            self.runtime = self.runtime.override(previous=previous.get())
+        self.versions = versions
+        self.seen = seen
+        self.target = WriteTarget(
+            channels, versions, seen, graph.trigger_to_nodes, self.next_version, graph.finishing
+        )
+        self.step = step
+        self.stop = step + self.recursion_limit + 1
+        if self.checkpointer is not None:
+            from stategraph.checkpoint.base import get_checkpoint_metadata
+
+            parents = self.checkpoint_map if self.is_nested else {}
+            self.metadata_base = get_checkpoint_metadata(self.config, {"parents": parents})
+        if saved is None:
+            self.checkpoint_id = self._new_checkpoint_id(-2) if self.checkpointer else ""
+
+    # ------------------------------------------------------------------ the superstep
+
+    def tick(self) -> list[Task] | None:
+        """Plan the next step. Returns the tasks to execute, or None when the run stops."""
+        if self.step > self.stop:
+            self.status = "out_of_steps"
+            return None
+        tasks = self._plan()
+        if self.out.wants("checkpoints") or self.out.wants("debug"):
+            self._emit_checkpoint(tasks)
+        if not tasks:
+            self.status = "done"
+            return None
+        control = self.runtime.control
+        if control is not None and control.drain_requested:
+            self.status = "draining"
+            return None
+        self.tasks = {task.id: task for task in tasks}
+        if self.pending_writes:
+            self._reattach_pending_writes(tasks)
+        if self.interrupt_before and self._breakpoint_hit(self.interrupt_before, tasks):
+            self.status = "interrupt_before"
+            self._stop_at_breakpoint()
+            return None
+        if self.out.wants("tasks") or self.out.wants("debug"):
+            for task in tasks:
+                if not task.node.hidden:
+                    self.out.push_task("task", task_start_payload(task), self.step)
+        if self.cache is not None:
+            self._read_cache(tasks)
+        runnable = []
+        for task in tasks:
+            if task.done:
+                if task.writes and not task.node.hidden and self.out.wants("updates"):
+                    payload = updates_payload(task, self.graph.stream_channel_set, self.graph.single_stream_channel)
+                    if payload is not None:
+                        self.out.push("updates", {**payload, "__metadata__": {"cached": True}})
+            else:
+                runnable.append(task)
+        return runnable
+
+    # ------------------------------------------------------------------ node cache
+
+    def cache_key(self, task: Task) -> Any:
+        """Where ``task``'s writes are cached, or None when its node has no cache policy."""
+        policy = task.node.cache_policy
+        if policy is None or self.cache is None:
+            return None
+        from stategraph.cache import cache_namespace_name, node_cache_key
+
+        action = task.node.call.action if task.node.call is not None else None
+        if task.path[-1] is True:  # a functional @task call: key of its arguments
+            args, kwargs = task.input
+            key = policy.key_func(*args, **kwargs)
+            return node_cache_key(cache_namespace_name(getattr(action, "func", action)), None, key)
+        return node_cache_key(cache_namespace_name(action), task.name, policy.key_func(task.input))
+
+    def _read_cache(self, tasks: list[Task]) -> None:
+        keyed = {}
+        for task in tasks:
+            if not task.done and task.node.cache_policy is not None:
+                key = self.cache_key(task)
+                if key is not None:
+                    keyed[key] = task
+        if not keyed:
+            return
+        for key, writes in self.cache.get(list(keyed)).items():
+            task = keyed[key]
+            task.writes = list(writes)
+            task.done = task.cached = True
+            self._save_writes(task.id, task.writes or [(NO_WRITES, None)], path_str(task.path))
+
+    def write_cache(self, task: Task) -> None:
+        key = self.cache_key(task)
+        if key is not None:
+            self.cache.set({key: (list(task.writes), task.node.cache_policy.ttl)})  # type: ignore[union-attr]
+
+    # ------------------------------------------------------------------ running tasks
+
+    def task_context(self, task: Task) -> TaskContext:
+        """What the task's code sees through get_config(), interrupt() and the injectables."""
+        resume_values = task.resume_values
+        if self.inbox.by_interrupt_id:
+            mapped = self.inbox.by_interrupt_id.get(_interrupt_id(task.ns), MISSING)
+            if mapped is not MISSING:
+                resume_values = [*resume_values, mapped]
+        writes = task.writes
+
+        def record(channel: str, value: Any) -> None:
+            writes[:] = [w for w in writes if w[0] != channel]
+            writes.append((channel, value))
+
+        scratchpad = TaskScratchpad(task.ns, list(resume_values), self.inbox, record)
+        scratchpad.task_id = task.id
+        scratchpad.calls = self.calls
+        runtime = self.runtime
+        if self.graph.needs_execution_info:
+            runtime = runtime.override(
+                execution_info=ExecutionInfo(
+                    checkpoint_id=self.checkpoint_id,
+                    checkpoint_ns=task.ns,
+                    task_id=task.id,
+                    thread_id=self.thread_id,
+                    run_id=str(self.config.get("run_id")) if self.config.get("run_id") else None,
+                    node_attempt=1,
+                    node_first_attempt_time=time.time(),
+                )
+            )
+        if self.out.messages_handler is not None:
+            self.out.messages_handler.on_task_start(self._task_config(task, runtime)["metadata"], task.input)
+        return TaskContext(
+            lambda: self._task_config(task, runtime),
+            runtime,
+            scratchpad,
+            writes.extend,
+            lambda: read_fresh(self.channels, self.stream_keys, writes),
+        )
+
+    def _task_config(self, task: Task, runtime: Runtime) -> dict[str, Any]:
+        if task.config is not None:
+            return task.config
+        config = self.config
+        node = task.node
+        metadata = {
+            **self.run_metadata,
+            **node.metadata,
+            "langgraph_step": self.step,
+            "langgraph_node": task.name,
+            "langgraph_triggers": task.triggers,
+            "langgraph_path": task.path,
+            "langgraph_checkpoint_ns": task.ns,
+            "checkpoint_ns": task.ns,
+        }
+        configurable = {
+            **self.configurable,
+            "checkpoint_ns": task.ns,
+            "checkpoint_map": {**self.checkpoint_map, self.checkpoint_ns: self.checkpoint_id},
+            "__pregel_task_id": task.id,
+            "__pregel_checkpointer": self.checkpointer,
+            "__pregel_runtime": runtime,
+            "__pregel_resuming": self.status == "resuming" or bool(self.pending_writes) or (
+                INTERRUPT in self.seen
+            ),
+            "__pregel_inbox": self.inbox,
+            "__pregel_stream": self.out.child_target(),
+            "__pregel_durability": self.durability,
+            "__pregel_store": self.store,
+            "__pregel_cache": self.cache,
+        }
+        configurable.pop("checkpoint_id", None)
+        task_config = {
+            **config,
+            "metadata": metadata,
+            "configurable": configurable,
+            "run_name": task.name,
+            "tags": [*(config.get("tags") or ()), *node.tags],
+        }
+        task.config = task_config
+        return task_config
+
+    def task_done(self, task: Task) -> None:
+        """Record a finished task (success, interrupt or error): save its writes, stream them."""
+        task.done = True
+        if task.error is not None:
+            self._save_writes(task.id, [(ERROR, task.error)], path_str(task.path))
+            return
+        writes = task.writes
+        if task.interrupts:
+            saved = [w for w in writes if w[0] == RESUME]
+            saved.append((INTERRUPT, list(task.interrupts)))
+            self._save_writes(task.id, saved, path_str(task.path))
+            if self.out.wants("tasks") or self.out.wants("debug"):
+                self.out.push_task("task_result", task_result_payload(task, self.graph), self.step)
+            return
+        self._save_writes(task.id, writes if writes else [(NO_WRITES, None)], path_str(task.path))
+        if self.cache is not None and task.node.cache_policy is not None:
+            self.write_cache(task)
+        if task.node.hidden:
+            return
+        out = self.out
+        if out.wants("updates"):
+            payload = updates_payload(task, self.graph.stream_channel_set, self.graph.single_stream_channel)
+            if payload is not None:
+                out.push("updates", payload)
+        if out.wants("tasks") or out.wants("debug"):
+            out.push_task("task_result", task_result_payload(task, self.graph), self.step)
+        if out.messages_handler is not None:
+            out.messages_handler.on_task_end(self._task_config(task, self.runtime)["metadata"], _writes_output(task))
+
+    def after_tick(self, tasks: list[Task]) -> None:
+        """Apply the step's writes, save its checkpoint, and check breakpoints after it."""
+        all_tasks = list(self.tasks.values())
+        interrupted = [task for task in all_tasks if task.interrupts]
+        if interrupted:
+            for task in interrupted:
+                self.interrupts.extend(task.interrupts)
+            self.status = "interrupted"
+            if self.out.wants("updates"):
+                self.out.push("updates", {"__interrupt__": tuple(self.interrupts)})
+            return
+        updated, changed = apply_writes(self.target, all_tasks)
+        self.updated = updated
+        self.pending_writes = []
+        if self.out.wants("values") and not self.stream_key_set.isdisjoint(changed):
+            self.out.push("values", self._read_stream_values())
+        self._save_checkpoint("loop", updated, changed)
+        self.step += 1
+        self.tasks = {}
+        if self.interrupt_after and any(
+            (self.interrupt_after == "*" and not t.node.hidden) or t.name in self.interrupt_after
+            for t in all_tasks
+        ):
+            self.status = "interrupt_after"
+            self._stop_at_breakpoint()
+
+    # ------------------------------------------------------------------ finishing
+
+    def finish(self) -> None:
+        """Compute the run's output; queue the last saves (``exit`` durability)."""
+        if self.status == "interrupted":
+            successful = [t for t in self.tasks.values() if t.done and not t.interrupts and t.error is None]
+            self._flush_exit_durability()
+            if successful:
+                apply_writes(self.target, successful)
+            if self.out.wants("values"):
+                values = self._read_stream_values()
+                if isinstance(values, dict):
+                    self.out.push("values", {**values, "__interrupt__": tuple(self.interrupts)})
+        else:
+            self._flush_exit_durability()
+        if self.status == "draining":
+            from stategraph.errors import GraphDrained
+
+            raise GraphDrained(self.runtime.control.reason or "shutdown")
+        if self.status == "out_of_steps":
+            raise GraphRecursionError(
+                create_error_message(
+                    message=f"Recursion limit of {self.recursion_limit} reached without hitting a "
+                    "stop condition. You can increase the limit by setting the `recursion_limit` "
+                    "config key.",
+                    error_code=ErrorCode.GRAPH_RECURSION_LIMIT,
+                )
+            )
+        self.output = self._read_output()
+
+    def fail(self) -> None:
+        """The run raised: make sure what completed is saved (``exit`` durability)."""
+        self._flush_exit_durability()
+
+    def _read_output(self) -> Any:
+        try:
+            return read_channels(self.channels, self.output_keys)
+        except Exception:
+            return None
+
+    def _read_stream_values(self) -> Any:
+        try:
+            return read_channels(self.channels, self.stream_keys)
+        except Exception:
+            return None
+
+    # ------------------------------------------------------------------ functional calls
+
+    @property
+    def calls(self) -> Any:
+        if self._calls is None:
+            from stategraph.pregel._calls import CallRunner
+
+            self._calls = CallRunner(self)
+        return self._calls
+
+    # ------------------------------------------------------------------ custom stream
+
+    def _custom_writer(self, chunk: Any) -> None:
+        self.out.push("custom", chunk)
+
+def _langchain_config_var() -> Any:
+    import sys
+
+    if "langchain_core" not in sys.modules:
+        return None
+    from langchain_core.runnables.config import var_child_runnable_config
+
+    return var_child_runnable_config
+
+def _no_op(_: Any) -> None:
+    return None
+
+def _interrupt_id(namespace: str) -> str:
+    import xxhash
+
+    return xxhash.xxh3_128_hexdigest(namespace.encode())
+
+def _writes_output(task: Task) -> Any:
+    return [value for key, value in task.writes]
+

@@ -1,0 +1,101 @@
+"""Compiled nodes and tasks: the plain data the loop runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Sequence
+
+import xxhash
+
+from stategraph.pregel._call import NodeCall
+from stategraph.types import CachePolicy, RetryPolicy
+
+# A node's writer: (return value, task) -> [(channel, value), ...]
+NodeWriter = Callable[[Any, "Task"], list[tuple[str, Any]]]
+
+
+@dataclass(slots=True)
+class PregelNode:
+    """One node of a compiled graph.
+
+    ``reads`` is a channel name (the node gets that channel's value) or a tuple of names (the
+    node gets a dict of the available ones). ``call`` is None for pass-through nodes whose
+    input goes straight to ``write``.
+    """
+
+    name: str
+    triggers: tuple[str, ...]
+    reads: str | tuple[str, ...]
+    call: Optional[NodeCall]
+    write: Optional[NodeWriter] = None
+    mapper: Optional[Callable[[Any], Any]] = None
+    managed: dict[str, Any] = field(default_factory=dict)
+    retry_policy: Sequence[RetryPolicy] = ()
+    cache_policy: Optional[CachePolicy] = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+    hidden: bool = False
+    subgraphs: tuple[Any, ...] = ()
+    timeout: Any = None  # TimeoutPolicy for async nodes
+
+
+class Task:
+    """One execution of a node in one step."""
+
+    __slots__ = (
+        "id",
+        "name",
+        "path",
+        "input",
+        "node",
+        "triggers",
+        "writes",
+        "ns",
+        "interrupts",
+        "error",
+        "cached",
+        "config",
+        "resume_values",
+        "done",
+        "call",
+    )
+
+    def __init__(
+        self,
+        id: str,
+        name: str,
+        path: tuple[Any, ...],
+        input: Any,
+        node: PregelNode,
+        triggers: tuple[str, ...],
+        ns: str,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.path = path
+        self.input = input
+        self.node = node
+        self.triggers = triggers
+        self.ns = ns
+        self.writes: list[tuple[str, Any]] = []
+        self.interrupts: tuple[Any, ...] = ()
+        self.error: BaseException | None = None
+        self.cached = False
+        self.config: dict[str, Any] | None = None
+        self.resume_values: list[Any] = []
+        self.done = False
+        self.call: Any = None
+
+    def __repr__(self) -> str:
+        return f"Task({self.name!r}, id={self.id!r}, path={self.path!r})"
+
+
+def task_id(checkpoint_id: str, namespace: str, step: int, name: str, kind: str, *parts: str) -> str:
+    """Deterministic task id: the same checkpoint and step always yield the same ids.
+
+    This is what lets a resumed run match saved pending writes to re-planned tasks.
+    """
+    digest = xxhash.xxh3_128_hexdigest(
+        "\x00".join((checkpoint_id, namespace, str(step), name, kind, *parts)).encode()
+    )
+    return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"

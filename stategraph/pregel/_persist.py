@@ -1,0 +1,143 @@
+"""Persistence of a run: the checkpoints and pending writes the loop asks its saver to store.
+
+Mixed into ``PregelLoop``. Builds checkpoints and queues saver calls in the loop's outbox
+(the drivers carry them out); nothing here does I/O, except saving functional task results,
+which happens at once from the thread that ran the task.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from stategraph.channels.base import MISSING
+from stategraph.constants import ERROR, INTERRUPT, NO_WRITES, RESUME
+from stategraph.pregel._node import Task
+
+
+def path_str(path: tuple[Any, ...]) -> str:
+    return "~".join(str(part) for part in path)
+
+
+class PersistMixin:
+    """``PregelLoop``'s checkpointing methods."""
+
+    def checkpoint_lookup_config(self) -> dict[str, Any]:
+        """The config that names the checkpoint this run starts from."""
+        configurable = {"thread_id": self.thread_id, "checkpoint_ns": self.checkpoint_ns}
+        if not self.is_nested and self.configurable.get("checkpoint_id"):
+            configurable["checkpoint_id"] = self.configurable["checkpoint_id"]
+        return {"configurable": configurable}
+
+    def _flush_exit_durability(self) -> None:
+        if self.durability != "exit" or self.checkpointer is None:
+            return
+        if not self.checkpoint_saved:
+            self._queue_put(force=True)
+        for task in self.tasks.values():
+            if task.done:
+                writes = self._task_saved_writes(task)
+                if writes:
+                    self.outbox.append(("writes", self.checkpoint_config, writes, task.id, path_str(task.path)))
+        for tid, writes, path in self._exit_call_writes:
+            self.outbox.append(("writes", self.checkpoint_config, writes, tid, path))
+        self._exit_call_writes = []
+
+    def _task_saved_writes(self, task: Task) -> list[tuple[str, Any]]:
+        if task.error is not None:
+            return [(ERROR, task.error)]
+        if task.interrupts:
+            return [w for w in task.writes if w[0] == RESUME] + [(INTERRUPT, list(task.interrupts))]
+        return task.writes or [(NO_WRITES, None)]
+
+    def _new_checkpoint_id(self, step: int) -> str:
+        from stategraph.checkpoint.base import uuid6
+
+        return str(uuid6(clock_seq=step))
+
+    def _save_checkpoint(self, source: str, updated: set[str], changed: dict[str, Any]) -> None:
+        if self.checkpointer is None:
+            return
+        self.unsaved_versions.update(changed)
+        previous_config = self.checkpoint_config
+        self.checkpoint_id = self._new_checkpoint_id(self.step)
+        self.checkpoint_ts = datetime.datetime.now(datetime.timezone.utc).isoformat()
+        self.parent_config = previous_config or None
+        self.checkpoint_config = {
+            "configurable": {
+                "thread_id": self.thread_id,
+                "checkpoint_ns": self.checkpoint_ns,
+                "checkpoint_id": self.checkpoint_id,
+            }
+        }
+        if self.is_nested and self.checkpoint_map:
+            self.checkpoint_config["configurable"]["checkpoint_map"] = dict(self.checkpoint_map)
+        self.checkpoint_metadata = {**self.metadata_base, "source": source, "step": self.step}
+        self._pending_updated = updated
+        self._pending_previous = previous_config
+        self.checkpoint_saved = False
+        if self.durability != "exit":
+            self._queue_put()
+
+    def _queue_put(self, force: bool = False) -> None:
+        checkpoint = self.current_checkpoint()
+        metadata = self.checkpoint_metadata
+        parent = self._pending_previous if self._pending_previous else {
+            "configurable": {"thread_id": self.thread_id, "checkpoint_ns": self.checkpoint_ns}
+        }
+        if self.is_nested and self.checkpoint_map:
+            parent = {"configurable": {**parent["configurable"], "checkpoint_map": self.checkpoint_map}}
+        self.outbox.append(("put", parent, checkpoint, metadata, self.unsaved_versions))
+        self.unsaved_versions = {}
+        self.checkpoint_saved = True
+
+    def current_checkpoint(self) -> dict[str, Any]:
+        values = {}
+        channels = self.channels
+        for name in self.versions:
+            channel = channels.get(name)
+            if channel is not None:
+                value = channel.checkpoint()
+                if value is not MISSING:
+                    values[name] = value
+        return {
+            "v": 4,
+            "id": self.checkpoint_id,
+            "ts": self.checkpoint_ts,
+            "channel_values": values,
+            "channel_versions": dict(self.versions),
+            "versions_seen": {node: dict(seen) for node, seen in self.seen.items()},
+            "updated_channels": sorted(self._pending_updated) if self._pending_updated else None,
+        }
+
+    def _save_writes(self, tid: str, writes: list[tuple[str, Any]], path: str) -> None:
+        if self.checkpointer is None or self.durability == "exit":
+            return
+        untracked = self.graph.untracked_channels
+        if untracked:
+            writes = [w for w in writes if w[0] not in untracked]
+        self.outbox.append(("writes", self.checkpoint_config, writes, tid, path))
+
+    def _emit_checkpoint(self, tasks: list[Task]) -> None:
+        if self.checkpointer is None or not self.checkpoint_id:
+            return
+        from stategraph.pregel._stream import checkpoint_payload
+
+        self.out.push_checkpoint(checkpoint_payload(self, tasks), self.step - 1)
+
+    def save_call_writes(self, task: Task, writes: list[tuple[str, Any]]) -> None:
+        """A finished ``@task`` call is saved at once, from the thread that ran it."""
+        if self.checkpointer is None or not writes:
+            return
+        if self.durability == "exit":
+            self._exit_call_writes.append((task.id, writes, path_str(task.path)))
+            return
+        self.checkpointer.put_writes(self.checkpoint_config, writes, task.id, path_str(task.path))
+
+    async def asave_call_writes(self, task: Task, writes: list[tuple[str, Any]]) -> None:
+        if self.checkpointer is None or not writes:
+            return
+        if self.durability == "exit":
+            self._exit_call_writes.append((task.id, writes, path_str(task.path)))
+            return
+        await self.checkpointer.aput_writes(self.checkpoint_config, writes, task.id, path_str(task.path))

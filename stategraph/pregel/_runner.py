@@ -1,0 +1,242 @@
+"""Running tasks: one attempt loop (retries, interrupts, parent commands) for sync and async.
+
+The step pipeline is written once in ``_attempt_outcome``; ``run_task`` and ``arun_task``
+differ only in how they call the node body and how they sleep between retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import replace
+from typing import Any, Optional
+
+from stategraph._context import TaskContext, current_task
+from stategraph.constants import NS_END, NS_SEP, RESUME
+from stategraph.errors import (
+    GraphBubbleUp,
+    GraphInterrupt,
+    InvalidUpdateError,
+    NodeTimeoutError,
+    ParentCommand,
+)
+from stategraph.pregel._callbacks import aend_run, astart_task_run, end_run, start_task_run
+from stategraph.pregel._node import Task
+from stategraph.pregel._read import read_fresh
+from stategraph.types import Command, RetryPolicy
+
+
+def _matching_policy(policies: Any, error: BaseException) -> Optional[RetryPolicy]:
+    if not policies:
+        return None
+    if isinstance(policies, RetryPolicy):
+        policies = (policies,)
+    for policy in policies:
+        if policy.should_retry(error):
+            return policy
+    return None
+
+
+def _strip_task_ids(namespace: str) -> str:
+    return NS_SEP.join(part.split(NS_END)[0] for part in namespace.split(NS_SEP))
+
+
+def _own_parent_command(task: Task, command: Command) -> bool:
+    target = command.graph
+    return target in (task.ns, task.name) or (
+        target is not None and _strip_task_ids(target) == _strip_task_ids(task.ns)
+    )
+
+
+def _write(loop: Any, task: Task, returned: Any) -> None:
+    node = task.node
+    if node.write is None:
+        return
+    channels = loop.channels
+
+    def read(keys: Any, writes: Any) -> Any:
+        return read_fresh(channels, keys, writes)
+
+    task.writes.extend(node.write(returned, task, read))
+
+
+async def _awrite(loop: Any, task: Task, returned: Any) -> None:
+    node = task.node
+    writer = node.write
+    if writer is None:
+        return
+    if not getattr(writer, "is_async", False):
+        _write(loop, task, returned)
+        return
+    channels = loop.channels
+
+    def read(keys: Any, writes: Any) -> Any:
+        return read_fresh(channels, keys, writes)
+
+    task.writes.extend(await writer.awrite(returned, task, read))  # type: ignore[attr-defined]
+
+
+def _on_parent_command(loop: Any, task: Task, error: ParentCommand) -> None:
+    """A ``Command(graph=PARENT)`` raised by this task's node or by a subgraph it ran."""
+    command = error.command
+    if command.graph == Command.PARENT:
+        if not loop.is_nested:
+            raise InvalidUpdateError(
+                "There is no parent graph. A node returned Command(graph=Command.PARENT) in the "
+                "root graph; drop graph=Command.PARENT, or run this graph as a subgraph."
+            )
+        raise ParentCommand(replace(command, graph=loop.checkpoint_ns))
+    if _own_parent_command(task, command):
+        _write(loop, task, replace(command, graph=None))
+        return
+    raise error
+
+
+def _start_attempt(task: Task, attempt: int, context: TaskContext) -> None:
+    if attempt > 1:
+        task.writes[:] = [w for w in task.writes if w[0] == RESUME]
+        info = context.runtime.execution_info
+        if info is not None:
+            context.runtime = context.runtime.override(execution_info=replace(info, node_attempt=attempt))
+
+
+def _failed(task: Task, error: BaseException, attempt: int, policies: Any) -> Optional[float]:
+    """Record a failed attempt; return seconds to wait before retrying, or None to give up."""
+    policy = _matching_policy(policies, error)
+    if policy is not None and attempt < policy.max_attempts:
+        return policy.interval_seconds(attempt)
+    error.add_note(f"During task with name '{task.name}' and id '{task.id}'")
+    task.error = error
+    return None
+
+
+def run_task(loop: Any, task: Task, context: TaskContext) -> None:
+    """Run one task to completion (success, interrupt or error) on this thread."""
+    if loop.callbacks_enabled:
+        run = start_task_run(context.config, task.name, task.input)
+        try:
+            _run_task(loop, task, context)
+        except BaseException as error:
+            end_run(run, error=error)
+            raise
+        end_run(run, _run_output(task), task.error or _interrupt_error(task))
+        return
+    _run_task(loop, task, context)
+
+
+def _run_output(task: Task) -> Any:
+    return {key: value for key, value in task.writes if not key.startswith("branch:")}
+
+
+def _interrupt_error(task: Task) -> Optional[BaseException]:
+    return GraphInterrupt(task.interrupts) if task.interrupts else None
+
+
+def _run_task(loop: Any, task: Task, context: TaskContext) -> None:
+    node = task.node
+    policies = node.retry_policy or loop.graph.retry_policy
+    attempt = 0
+    while True:
+        attempt += 1
+        _start_attempt(task, attempt, context)
+        context.scratchpad.reset_attempt()
+        token = current_task.set(context)
+        lc_var = loop.langchain_config_var
+        lc_token = lc_var.set(context.config) if lc_var is not None else None
+        try:
+            try:
+                returned = node.call(task.input, context) if node.call is not None else task.input
+                _write(loop, task, returned)
+            except ParentCommand as error:
+                _on_parent_command(loop, task, error)
+            return
+        except GraphInterrupt as interrupt:
+            task.interrupts = interrupt.interrupts
+            return
+        except GraphBubbleUp:
+            raise
+        except Exception as error:
+            delay = _failed(task, error, attempt, policies)
+            if delay is None:
+                return
+        finally:
+            current_task.reset(token)
+            if lc_token is not None:
+                lc_var.reset(lc_token)
+        time.sleep(delay)
+
+
+async def arun_task(loop: Any, task: Task, context: TaskContext) -> None:
+    """Run one task to completion on the event loop (sync bodies go to a worker thread)."""
+    if loop.callbacks_enabled:
+        run = await astart_task_run(context.config, task.name, task.input)
+        try:
+            await _arun_task(loop, task, context)
+        except BaseException as error:
+            await aend_run(run, error=error)
+            raise
+        await aend_run(run, _run_output(task), task.error or _interrupt_error(task))
+        return
+    await _arun_task(loop, task, context)
+
+
+async def _arun_task(loop: Any, task: Task, context: TaskContext) -> None:
+    node = task.node
+    policies = node.retry_policy or loop.graph.retry_policy
+    attempt = 0
+    while True:
+        attempt += 1
+        _start_attempt(task, attempt, context)
+        context.scratchpad.reset_attempt()
+        token = current_task.set(context)
+        lc_var = loop.langchain_config_var
+        lc_token = lc_var.set(context.config) if lc_var is not None else None
+        try:
+            try:
+                if node.call is None:
+                    returned = task.input
+                elif node.timeout is not None and node.timeout.run_timeout is not None:
+                    returned = await _with_timeout(node, node.call.acall(task.input, context))
+                else:
+                    returned = await node.call.acall(task.input, context)
+                returned = await _resolve_awaitable_runnable(returned, task, context)
+                await _awrite(loop, task, returned)
+            except ParentCommand as error:
+                _on_parent_command(loop, task, error)
+            return
+        except GraphInterrupt as interrupt:
+            task.interrupts = interrupt.interrupts
+            return
+        except GraphBubbleUp:
+            raise
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            delay = _failed(task, error, attempt, policies)
+            if delay is None:
+                return
+        finally:
+            current_task.reset(token)
+            if lc_token is not None:
+                lc_var.reset(lc_token)
+        await asyncio.sleep(delay)
+
+
+async def _with_timeout(node: Any, call: Any) -> Any:
+    limit = node.timeout.run_timeout
+    started = time.monotonic()
+    try:
+        return await asyncio.wait_for(call, limit)
+    except asyncio.TimeoutError:
+        raise NodeTimeoutError(
+            node.name, time.monotonic() - started, kind="run", run_timeout=limit
+        ) from None
+
+
+async def _resolve_awaitable_runnable(returned: Any, task: Task, context: TaskContext) -> Any:
+    if asyncio.iscoroutine(returned):
+        return await returned
+    return returned
+
+
+__all__ = ["arun_task", "run_task", "time"]

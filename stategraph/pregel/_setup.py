@@ -1,0 +1,222 @@
+"""Setting up a run: its config, its parent (when it runs as a subgraph), its loop.
+
+Mixed into ``Pregel``. A graph invoked inside another graph's task inherits that task's
+checkpointer, namespace, stream, store, context and resume answers from its config.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Optional
+
+from stategraph._context import current_task
+from stategraph.constants import NS_END, NS_SEP
+from stategraph.pregel._loop import PregelLoop
+from stategraph.pregel._stream import StreamOut
+
+ALL_MODES = frozenset({"values", "updates", "checkpoints", "tasks", "debug", "messages", "custom"})
+EAGER_MODES = frozenset({"custom", "messages"})
+
+
+def _strip_task_ids(namespace: str) -> str:
+    return NS_SEP.join(part.split(NS_END)[0] for part in namespace.split(NS_SEP))
+
+
+def with_handler(callbacks: Any, handler: Any) -> Any:
+    if callbacks is None:
+        return [handler]
+    if isinstance(callbacks, list):
+        return [*callbacks, handler]
+    manager = callbacks.copy()
+    manager.add_handler(handler, inherit=True)
+    return manager
+
+
+def resolve_durability(durability: Optional[str], checkpoint_during: Optional[bool]) -> Optional[str]:
+    if checkpoint_during is not None:
+        if durability is not None:
+            raise ValueError(
+                "Cannot use both checkpoint_during and durability. checkpoint_during is "
+                "deprecated: use durability='async' (for True) or 'exit' (for False)."
+            )
+        warnings.warn(
+            "checkpoint_during is deprecated; use durability='async' or 'exit'.",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return "async" if checkpoint_during else "exit"
+    if durability is not None and durability not in ("sync", "async", "exit"):
+        raise ValueError(f"Unknown durability {durability!r}. Choose 'sync', 'async' or 'exit'.")
+    return durability
+
+
+def merge_configs(*configs: dict[str, Any]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for config in configs:
+        if not config:
+            continue
+        for key, value in config.items():
+            if key in ("configurable", "metadata") and key in merged:
+                merged[key] = {**merged[key], **(value or {})}
+            elif key == "tags" and key in merged:
+                merged[key] = [*merged[key], *[t for t in (value or ()) if t not in merged[key]]]
+            elif key in ("configurable", "metadata"):
+                merged[key] = dict(value or {})
+            else:
+                merged[key] = value
+    return merged
+
+
+class RunSetup:
+    """``Pregel``'s run setup methods."""
+
+    def _resolve_run(
+        self, config: Optional[dict[str, Any]]
+    ) -> tuple[dict[str, Any], Optional[dict[str, Any]]]:
+        """The run's config, and the parent task's configurable when this is a subgraph run."""
+        config = merge_configs(self.config, config or {})
+        configurable = config.get("configurable") or {}
+        if "__pregel_task_id" in configurable:
+            return config, configurable
+        task = current_task.get()
+        if task is not None:
+            parent = task.config
+            merged = merge_configs(parent, config)
+            return merged, merged["configurable"]
+        return config, None
+
+    def _make_loop(
+        self,
+        input: Any,
+        config: Optional[dict[str, Any]],
+        *,
+        context: Any,
+        modes: frozenset[str],
+        sink: Any,
+        subgraphs: bool,
+        output_keys: Any,
+        interrupt_before: Any,
+        interrupt_after: Any,
+        durability: Optional[str],
+        messages_handler: Any = None,
+        control: Any = None,
+    ) -> tuple[PregelLoop, Any]:
+        config, parent = self._resolve_run(config)
+        configurable = config.setdefault("configurable", {})
+        checkpointer = self.checkpointer
+        if parent is None:
+            if checkpointer is True:
+                raise RuntimeError(
+                    "checkpointer=True cannot be used for root graphs. It means 'keep this "
+                    "subgraph's own history under the parent's checkpointer'; pass a "
+                    "checkpointer instance (e.g. InMemorySaver()) to compile() instead."
+                )
+            checkpointer = checkpointer or None
+            checkpoint_ns = ""
+            stream_parent = None
+            resuming = None
+            inbox = None
+            parent_runtime = None
+            store = self.store
+            cache = self.cache
+            durability = durability or "async"
+        else:
+            parent_saver = parent.get("__pregel_checkpointer")
+            task_ns = parent.get("checkpoint_ns", "")
+            task = current_task.get()
+            if task is not None and task.config is not None and task.config.get("configurable") is parent:
+                counter = task.scratchpad.subgraph_counter
+                task.scratchpad.subgraph_counter += 1
+                if counter:
+                    task_ns = f"{task_ns}{NS_SEP}{counter}"
+            if checkpointer is False:
+                checkpointer = None
+            elif checkpointer is True:
+                checkpointer = parent_saver
+                task_ns = _strip_task_ids(task_ns)
+            elif checkpointer is None:
+                checkpointer = parent_saver
+            checkpoint_ns = task_ns
+            stream_parent = parent.get("__pregel_stream")
+            resuming = bool(parent.get("__pregel_resuming"))
+            inbox = parent.get("__pregel_inbox")
+            parent_runtime = parent.get("__pregel_runtime")
+            store = self.store if self.store is not None else parent.get("__pregel_store")
+            cache = self.cache if self.cache is not None else parent.get("__pregel_cache")
+            durability = durability or parent.get("__pregel_durability") or "async"
+            configurable = {k: v for k, v in configurable.items() if not k.startswith("__pregel_")}
+            configurable.pop("checkpoint_id", None)
+            config["configurable"] = configurable
+            if context is None and parent_runtime is not None:
+                context = parent_runtime.context
+        if checkpointer is not None and configurable.get("thread_id") is None:
+            if parent is None:
+                raise ValueError(
+                    "Checkpointer requires one or more of the following 'configurable' keys: "
+                    "thread_id, checkpoint_ns, checkpoint_id. Pass "
+                    'config={"configurable": {"thread_id": "some-id"}} to name the thread to '
+                    "save to and resume from."
+                )
+        if context is not None:
+            context = self._coerce_context(context)
+        if messages_handler is not None:
+            config["callbacks"] = with_handler(config.get("callbacks"), messages_handler)
+        ns_tuple = tuple(checkpoint_ns.split(NS_SEP)) if checkpoint_ns else ()
+        out = StreamOut(
+            ns=ns_tuple,
+            modes=modes,
+            sink=sink,
+            parent=stream_parent,
+            subgraphs=subgraphs,
+            messages_handler=messages_handler,
+        )
+        loop = PregelLoop(
+            self,
+            config=config,
+            checkpointer=checkpointer,
+            store=store,
+            cache=cache,
+            context=context,
+            out=out,
+            durability=durability,
+            interrupt_before=interrupt_before or self.interrupt_before_nodes,
+            interrupt_after=interrupt_after or self.interrupt_after_nodes,
+            output_keys=output_keys if output_keys is not None else self.output_channels,
+            stream_keys=output_keys if output_keys is not None else self.stream_channels_resolved,
+            checkpoint_ns=checkpoint_ns,
+            resuming=resuming,
+            inbox=inbox,
+            parent_runtime=parent_runtime,
+            control=control,
+        )
+        return loop, checkpointer
+
+    def _coerce_context(self, context: Any) -> Any:
+        schema = self.context_schema
+        if isinstance(context, dict) and schema is not None and isinstance(schema, type):
+            if hasattr(schema, "model_validate") or hasattr(schema, "__dataclass_fields__"):
+                return schema(**context)
+        return context
+
+    def _modes(self, stream_mode: Any) -> tuple[frozenset[str], bool]:
+        if stream_mode is None:
+            stream_mode = self.stream_mode
+        if isinstance(stream_mode, str):
+            modes = (stream_mode,)
+            single = True
+        else:
+            modes = tuple(stream_mode)
+            single = False
+        unknown = [m for m in modes if m not in ALL_MODES]
+        if unknown:
+            raise ValueError(
+                f"Unknown stream_mode {unknown[0]!r}. Choose from: {', '.join(sorted(ALL_MODES))}."
+            )
+        return frozenset(modes), single
+
+    def _messages_handler(self, modes: frozenset[str], subgraphs: bool, sink: Any) -> Any:
+        if "messages" not in modes:
+            return None
+        from stategraph.pregel._messages import StreamMessagesHandler
+
+        return StreamMessagesHandler(lambda ns, item: sink((ns, "messages", item)), subgraphs)

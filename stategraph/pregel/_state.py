@@ -1,0 +1,361 @@
+"""Reading and writing a thread's saved state: get_state, history, update_state, forks.
+
+Each method loads a checkpoint into a ``PregelLoop`` (without running it), so the plan of the
+next step, and therefore ``next`` and ``tasks``, is computed exactly as a run would compute it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, AsyncIterator, Iterator, Optional, Sequence
+
+from stategraph._context import current_task
+from stategraph.constants import COPY, END, ERROR, INPUT, INTERRUPT, NO_WRITES, NS_END, NS_SEP, NULL_TASK_ID, PULL, RESUME, RETURN, START
+from stategraph.errors import InvalidUpdateError
+from stategraph.pregel._apply import apply_writes
+from stategraph.pregel._node import Task, task_id
+from stategraph.pregel._read import read_channels, read_fresh
+from stategraph.pregel._stream import StreamOut
+from stategraph.types import PregelTask, StateSnapshot, StateUpdate
+
+_NO_OUT = StreamOut(ns=(), modes=frozenset(), sink=None, parent=None, subgraphs=False)
+
+
+def _strip_ids(namespace: str) -> str:
+    return NS_SEP.join(part.split(NS_END)[0] for part in namespace.split(NS_SEP))
+
+
+class StateMethods:
+    """Mixed into ``Pregel``: the state API (sync methods and their async twins)."""
+
+    # -------------------------------------------------------------- plumbing
+
+    def _saver_for(self, config: dict[str, Any]) -> Any:
+        saver = self.checkpointer  # type: ignore[attr-defined]
+        if saver in (None, True, False):
+            configurable = config.get("configurable") or {}
+            saver = configurable.get("__pregel_checkpointer")
+            task = current_task.get()
+            if saver is None and task is not None:
+                saver = task.config.get("configurable", {}).get("__pregel_checkpointer")
+        if saver in (None, True, False):
+            raise ValueError(
+                "No checkpointer set. get_state, get_state_history and update_state read the "
+                "saved thread: compile with checkpointer=InMemorySaver() (or SqliteSaver)."
+            )
+        return saver
+
+    def _subgraph_for(self, namespace: str) -> Any:
+        """The graph that owns checkpoints under ``namespace`` (this one for the root)."""
+        if not namespace:
+            return self
+        head, _, rest = _strip_ids(namespace).partition(NS_SEP)
+        for name, subgraph in self.get_subgraphs():  # type: ignore[attr-defined]
+            if name == head:
+                return subgraph._subgraph_for(rest) if rest else subgraph
+        raise ValueError(f"Subgraph {head} not found. Known subgraph nodes: "
+                         f"{sorted(n for n, _ in self.get_subgraphs())}.")  # type: ignore[attr-defined]
+
+    def _loaded_loop(self, config: dict[str, Any], saver: Any, saved: Any) -> Any:
+        from stategraph.pregel._loop import PregelLoop
+
+        configurable = config.get("configurable") or {}
+        loop = PregelLoop(
+            self,
+            config={"configurable": {k: v for k, v in configurable.items() if not k.startswith("__pregel_")}},
+            checkpointer=saver,
+            store=None,
+            cache=None,
+            context=None,
+            out=_NO_OUT,
+            durability="sync",
+            interrupt_before=(),
+            interrupt_after=(),
+            output_keys=self.output_channels,  # type: ignore[attr-defined]
+            stream_keys=self.stream_channels_resolved,  # type: ignore[attr-defined]
+            checkpoint_ns=configurable.get("checkpoint_ns", "") if saved is None else saved.config["configurable"].get("checkpoint_ns", ""),
+            resuming=None,
+            inbox=None,
+            parent_runtime=None,
+        )
+        loop.load(saved)
+        return loop
+
+    # -------------------------------------------------------------- reading
+
+    def _snapshot(self, saver: Any, saved: Any, apply_pending: bool, subgraphs: bool) -> StateSnapshot:
+        config = saved.config
+        loop = self._loaded_loop(config, saver, saved)
+        tasks = loop._plan()
+        by_id = {task.id: task for task in tasks}
+        errors: dict[str, Any] = {}
+        interrupts: dict[str, list[Any]] = {}
+        results: dict[str, list[tuple[str, Any]]] = {}
+        for tid, channel, value in saved.pending_writes or ():
+            if tid not in by_id:
+                continue
+            if channel == ERROR:
+                errors[tid] = value
+            elif channel == INTERRUPT:
+                interrupts.setdefault(tid, []).extend(value)
+            elif channel != RESUME:
+                results.setdefault(tid, [])
+                if channel != NO_WRITES:
+                    results[tid].append((channel, value))
+        if apply_pending and results:
+            done = []
+            for tid, writes in results.items():
+                task = by_id[tid]
+                task.writes = list(writes)
+                done.append(task)
+            apply_writes(loop.target, done)
+        values = loop._read_stream_values()
+        stream_channels = self.stream_channel_set  # type: ignore[attr-defined]
+        pregel_tasks = []
+        for task in tasks:
+            result: Any = None
+            if task.id in results:
+                writes = results[task.id]
+                returned = [v for k, v in writes if k == RETURN]
+                if returned:
+                    result = returned[0]
+                else:
+                    result = {k: v for k, v in writes if k in stream_channels} or None
+            state: Any = None
+            if task.node.subgraphs:
+                sub_config = {"configurable": {"thread_id": loop.thread_id, "checkpoint_ns": task.ns}}
+                if subgraphs:
+                    state = task.node.subgraphs[0]._state_at(saver, sub_config, subgraphs=True)
+                else:
+                    state = sub_config
+            pregel_tasks.append(
+                PregelTask(
+                    task.id,
+                    task.name,
+                    task.path,
+                    errors.get(task.id),
+                    tuple(interrupts.get(task.id, ())),
+                    state,
+                    result,
+                )
+            )
+        return StateSnapshot(
+            values=values if values is not None or isinstance(loop.stream_keys, str) else {},
+            # With pending writes applied, tasks that already finished are not "next".
+            next=tuple(task.name for task in tasks if not (apply_pending and task.id in results)),
+            config=config,
+            metadata=saved.metadata,
+            created_at=saved.checkpoint.get("ts"),
+            parent_config=saved.parent_config,
+            tasks=tuple(pregel_tasks),
+            interrupts=tuple(i for t in pregel_tasks for i in t.interrupts),
+        )
+
+    def _state_config(self, config: dict[str, Any]) -> dict[str, Any]:
+        configurable = dict(config.get("configurable") or {})
+        if configurable.get("thread_id") is None:
+            raise ValueError(
+                "get_state/update_state need config={'configurable': {'thread_id': ...}} naming "
+                "the thread."
+            )
+        configurable.setdefault("checkpoint_ns", "")
+        return {"configurable": {k: v for k, v in configurable.items() if not k.startswith("__pregel_")}}
+
+    def get_state(self, config: dict[str, Any], *, subgraphs: bool = False) -> StateSnapshot:
+        """The thread's state at its latest checkpoint (or ``checkpoint_id``)."""
+        saver = self._saver_for(config)
+        config = self._state_config(config)
+        owner = self._subgraph_for(config["configurable"]["checkpoint_ns"])
+        return owner._state_at(saver, config, subgraphs)
+
+    def _state_at(self, saver: Any, config: dict[str, Any], subgraphs: bool) -> StateSnapshot:
+        saved = saver.get_tuple(config)
+        if saved is None:
+            return StateSnapshot({}, (), config, None, None, None, (), ())
+        apply_pending = not config["configurable"].get("checkpoint_id")
+        return self._snapshot(saver, saved, apply_pending, subgraphs)
+
+    async def aget_state(self, config: dict[str, Any], *, subgraphs: bool = False) -> StateSnapshot:
+        saver = self._saver_for(config)
+        config = self._state_config(config)
+        owner = self._subgraph_for(config["configurable"]["checkpoint_ns"])
+        saved = await saver.aget_tuple(config)
+        if saved is None:
+            return StateSnapshot({}, (), config, None, None, None, (), ())
+        apply_pending = not config["configurable"].get("checkpoint_id")
+        return owner._snapshot(saver, saved, apply_pending, subgraphs)
+
+    def get_state_history(
+        self,
+        config: dict[str, Any],
+        *,
+        filter: Optional[dict[str, Any]] = None,
+        before: Optional[dict[str, Any]] = None,
+        limit: Optional[int] = None,
+    ) -> Iterator[StateSnapshot]:
+        """Snapshots of the thread, newest first."""
+        saver = self._saver_for(config)
+        config = self._state_config(config)
+        owner = self._subgraph_for(config["configurable"]["checkpoint_ns"])
+        for saved in saver.list(config, filter=filter, before=before, limit=limit):
+            yield owner._snapshot(saver, saved, False, False)
+
+    async def aget_state_history(
+        self,
+        config: dict[str, Any],
+        *,
+        filter: Optional[dict[str, Any]] = None,
+        before: Optional[dict[str, Any]] = None,
+        limit: Optional[int] = None,
+    ) -> AsyncIterator[StateSnapshot]:
+        saver = self._saver_for(config)
+        config = self._state_config(config)
+        owner = self._subgraph_for(config["configurable"]["checkpoint_ns"])
+        async for saved in saver.alist(config, filter=filter, before=before, limit=limit):
+            yield owner._snapshot(saver, saved, False, False)
+
+    # -------------------------------------------------------------- writing
+
+    def update_state(
+        self,
+        config: dict[str, Any],
+        values: Any,
+        as_node: Optional[str] = None,
+        task_id: Optional[str] = None,
+    ) -> dict[str, Any]:
+        """Write ``values`` as if ``as_node`` had returned them; returns the new config."""
+        return self.bulk_update_state(config, [[StateUpdate(values, as_node, task_id)]])
+
+    async def aupdate_state(
+        self,
+        config: dict[str, Any],
+        values: Any,
+        as_node: Optional[str] = None,
+        task_id: Optional[str] = None,
+    ) -> dict[str, Any]:
+        return await self.abulk_update_state(config, [[StateUpdate(values, as_node, task_id)]])
+
+    def bulk_update_state(
+        self, config: dict[str, Any], supersteps: Sequence[Sequence[StateUpdate]]
+    ) -> dict[str, Any]:
+        """Apply several supersteps of updates, one checkpoint each."""
+        saver = self._saver_for(config)
+        config = self._state_config(config)
+        owner = self._subgraph_for(config["configurable"]["checkpoint_ns"])
+        if not supersteps:
+            raise InvalidUpdateError("No supersteps provided. Pass [[StateUpdate(values, as_node)]].")
+        for updates in supersteps:
+            saved = saver.get_tuple(config)
+            loop = owner._apply_updates(config, saver, saved, updates)
+            for call in loop.outbox:
+                if call[0] == "put":
+                    saver.put(*call[1:])
+                else:
+                    saver.put_writes(*call[1:])
+            config = loop.checkpoint_config
+        return config
+
+    async def abulk_update_state(
+        self, config: dict[str, Any], supersteps: Sequence[Sequence[StateUpdate]]
+    ) -> dict[str, Any]:
+        saver = self._saver_for(config)
+        config = self._state_config(config)
+        owner = self._subgraph_for(config["configurable"]["checkpoint_ns"])
+        if not supersteps:
+            raise InvalidUpdateError("No supersteps provided. Pass [[StateUpdate(values, as_node)]].")
+        for updates in supersteps:
+            saved = await saver.aget_tuple(config)
+            loop = owner._apply_updates(config, saver, saved, updates)
+            for call in loop.outbox:
+                if call[0] == "put":
+                    await saver.aput(*call[1:])
+                else:
+                    await saver.aput_writes(*call[1:])
+            config = loop.checkpoint_config
+        return config
+
+    def _apply_updates(self, config: dict[str, Any], saver: Any, saved: Any, updates: Sequence[StateUpdate]) -> Any:
+        """Build the checkpoint of one superstep of updates (queued in the loop's outbox)."""
+        loop = self._loaded_loop(config, saver, saved)
+        loop.durability = "sync"
+        if len(updates) > 1 and any(u.as_node is None for u in updates):
+            raise InvalidUpdateError(
+                "When applying multiple updates in one superstep, each must name as_node."
+            )
+        first = updates[0]
+        if first.as_node == COPY:
+            if saved is None:
+                raise InvalidUpdateError("Cannot copy a thread with no checkpoint.")
+            loop.checkpoint_config = saved.parent_config or {}
+            loop._save_checkpoint("fork", set(), dict(loop.versions))
+            return loop
+        if first.as_node == INPUT:
+            writes = self.map_input(first.values)  # type: ignore[attr-defined]
+            task = Task(NULL_TASK_ID, INPUT, (PULL, INPUT), None, _null_node(), (), INPUT)
+            task.writes = writes
+            updated, changed = apply_writes(loop.target, [task])
+            loop._save_checkpoint("input", updated, changed)
+            return loop
+        if first.as_node == END and first.values is None:
+            tasks = loop._plan()
+            if loop.pending_writes:
+                loop._reattach_pending_writes(tasks)
+            for task in tasks:
+                task.triggers = task.triggers or (INTERRUPT,)
+            updated, changed = apply_writes(loop.target, tasks)
+            loop._save_checkpoint("update", updated, changed)
+            return loop
+        tasks = []
+        for update in updates:
+            as_node = update.as_node or self._infer_as_node(loop, saved)
+            node = self.nodes.get(as_node)  # type: ignore[attr-defined]
+            if node is None:
+                raise InvalidUpdateError(
+                    f"Node {as_node} does not exist. Choose as_node among: "
+                    f"{sorted(n for n in self.nodes if n != START)}."  # type: ignore[attr-defined]
+                )
+            if node.write is None:
+                raise InvalidUpdateError(f"Node {as_node} has no writers, so it cannot be updated as.")
+            tid = update.task_id or task_id(loop.checkpoint_id, loop.checkpoint_ns, loop.step, as_node, "update")
+            task = Task(tid, as_node, (PULL, as_node), None, node, (INTERRUPT,), f"{as_node}{NS_END}{tid}")
+            context = loop.task_context(task)
+            token = current_task.set(context)
+            try:
+                channels = loop.channels
+                task.writes.extend(
+                    node.write(update.values, task, lambda keys, writes: read_fresh(channels, keys, writes))
+                )
+            finally:
+                current_task.reset(token)
+            tasks.append(task)
+        updated, changed = apply_writes(loop.target, tasks)
+        loop._save_checkpoint("update", updated, changed)
+        return loop
+
+    def _infer_as_node(self, loop: Any, saved: Any) -> str:
+        nodes = [n for n in self.nodes if n != START]  # type: ignore[attr-defined]
+        if len(nodes) == 1:
+            return nodes[0]
+        last_seen = sorted(
+            (version, node)
+            for node, seen in loop.seen.items()
+            if node in self.nodes  # type: ignore[attr-defined]
+            for version in seen.values()
+        )
+        if not last_seen:
+            return START
+        if len(last_seen) > 1 and last_seen[-1][0] == last_seen[-2][0] and last_seen[-1][1] != last_seen[-2][1]:
+            raise InvalidUpdateError(
+                "Ambiguous update, specify as_node. Several nodes ran last "
+                f"({last_seen[-1][1]}, {last_seen[-2][1]}): pass as_node='...' to say which one "
+                "the update comes from."
+            )
+        return last_seen[-1][1]
+
+
+def _null_node() -> Any:
+    from stategraph.pregel._input import INPUT_NODE
+
+    return INPUT_NODE
+
+
+__all__ = ["StateMethods", "read_channels"]

@@ -1,0 +1,371 @@
+"""The values users pass to and receive from graphs: commands, packets, interrupts, policies."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import (
+    Any,
+    Callable,
+    ClassVar,
+    Generic,
+    Literal,
+    NamedTuple,
+    Optional,
+    Sequence,
+    TypedDict,
+    TypeVar,
+    Union,
+)
+
+import xxhash
+
+from stategraph.errors import GraphInterrupt
+
+__all__ = [
+    "All",
+    "CachePolicy",
+    "Checkpointer",
+    "Command",
+    "Durability",
+    "GraphOutput",
+    "Interrupt",
+    "Overwrite",
+    "PregelTask",
+    "RetryPolicy",
+    "Send",
+    "StateSnapshot",
+    "StateUpdate",
+    "StreamMode",
+    "StreamWriter",
+    "TimeoutPolicy",
+    "StreamPart",
+    "ValuesStreamPart",
+    "UpdatesStreamPart",
+    "MessagesStreamPart",
+    "CustomStreamPart",
+    "CheckpointStreamPart",
+    "TasksStreamPart",
+    "DebugStreamPart",
+    "default_retry_on",
+    "interrupt",
+]
+
+N = TypeVar("N")
+
+All = Literal["*"]
+StreamMode = Literal["values", "updates", "checkpoints", "tasks", "debug", "messages", "custom"]
+Durability = Literal["sync", "async", "exit"]
+StreamWriter = Callable[[Any], None]
+Checkpointer = Union[None, bool, Any]
+
+
+class Send:
+    """A packet for a node: run ``node`` in the next step with ``arg`` as its input.
+
+    Returned from conditional edges (or ``Command.goto``) for map-reduce fan-out.
+    """
+
+    __slots__ = ("node", "arg", "timeout")
+
+    def __init__(self, node: str, arg: Any, *, timeout: Any = None) -> None:
+        self.node = node
+        self.arg = arg
+        self.timeout = timeout
+
+    def __hash__(self) -> int:
+        return hash((self.node, repr(self.arg)))
+
+    def __repr__(self) -> str:
+        return f"Send(node={self.node!r}, arg={self.arg!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Send) and self.node == other.node and self.arg == other.arg
+
+
+@dataclass(frozen=True, slots=True)
+class Interrupt:
+    """A value surfaced to the caller by ``interrupt()``; ``id`` addresses it on resume."""
+
+    value: Any
+    id: str = "placeholder-id"
+
+    @classmethod
+    def from_ns(cls, value: Any, ns: str) -> Interrupt:
+        return cls(value=value, id=xxhash.xxh3_128_hexdigest(ns.encode()))
+
+    @property
+    def interrupt_id(self) -> str:
+        # Deprecated alias kept for old code.
+        return self.id
+
+
+@dataclass(frozen=True, slots=True)
+class Command(Generic[N]):
+    """Update state and/or route from a node, or resume an interrupted run.
+
+    ``update``: writes as if the node had returned them. ``goto``: node name(s) or ``Send``(s)
+    to run next (in addition to static edges). ``resume``: the value ``interrupt()`` returns, or
+    a map ``{interrupt_id: value}``. ``graph``: ``Command.PARENT`` sends it to the parent graph.
+    """
+
+    graph: Optional[str] = None
+    update: Optional[Any] = None
+    resume: Optional[Any] = None
+    goto: Union[Send, Sequence[Union[Send, str]], str] = ()
+
+    PARENT: ClassVar[Literal["__parent__"]] = "__parent__"
+
+    def __repr__(self) -> str:
+        parts = ", ".join(
+            f"{name}={value!r}"
+            for name, value in (
+                ("graph", self.graph),
+                ("update", self.update),
+                ("resume", self.resume),
+                ("goto", self.goto),
+            )
+            if value
+        )
+        return f"Command({parts})"
+
+    def _update_as_tuples(self) -> Sequence[tuple[str, Any]]:
+        update = self.update
+        if isinstance(update, dict):
+            return list(update.items())
+        if isinstance(update, (list, tuple)) and all(
+            isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
+            for item in update
+        ):
+            return list(update)
+        if update is None:
+            return []
+        from stategraph.graph._schema import fields_of_object
+
+        fields = fields_of_object(update)
+        if fields is not None:
+            return list(fields.items())
+        return [("__root__", update)]
+
+
+@dataclass(frozen=True, slots=True)
+class Overwrite:
+    """Write ``value`` to a reducer key as-is, bypassing its reducer for this step."""
+
+    value: Any
+
+
+class RetryPolicy(NamedTuple):
+    """How a failing node is retried (attempts include the first)."""
+
+    initial_interval: float = 0.5
+    backoff_factor: float = 2.0
+    max_interval: float = 128.0
+    max_attempts: int = 3
+    jitter: bool = True
+    retry_on: Union[
+        type[Exception], Sequence[type[Exception]], Callable[[Exception], bool]
+    ] = None  # type: ignore[assignment]
+
+    def should_retry(self, exc: BaseException) -> bool:
+        retry_on = self.retry_on if self.retry_on is not None else default_retry_on
+        if isinstance(retry_on, type) and issubclass(retry_on, BaseException):
+            return isinstance(exc, retry_on)
+        if isinstance(retry_on, Sequence):
+            return isinstance(exc, tuple(retry_on))
+        return bool(retry_on(exc))  # type: ignore[operator]
+
+    def interval_seconds(self, attempt: int) -> float:
+        """Seconds to wait after the ``attempt``-th failure (1-based)."""
+        interval = min(self.max_interval, self.initial_interval * self.backoff_factor ** (attempt - 1))
+        return interval + random.uniform(0, 1) if self.jitter else interval
+
+
+def default_retry_on(exc: BaseException) -> bool:
+    """LangGraph's default: retry transient failures, never programming errors."""
+    if isinstance(exc, ConnectionError):
+        return True
+    name = type(exc).__name__
+    module = type(exc).__module__
+    if name == "HTTPStatusError" and module.startswith("httpx"):
+        return 500 <= exc.response.status_code < 600  # type: ignore[attr-defined]
+    if name == "HTTPError" and module.startswith("requests"):
+        response = getattr(exc, "response", None)
+        return True if response is None else 500 <= response.status_code < 600
+    if isinstance(
+        exc,
+        (
+            ValueError,
+            TypeError,
+            ArithmeticError,
+            ImportError,
+            LookupError,
+            NameError,
+            SyntaxError,
+            RuntimeError,
+            ReferenceError,
+            StopIteration,
+            StopAsyncIteration,
+            OSError,
+        ),
+    ):
+        return False
+    return True
+
+
+def _default_cache_key(*args: Any, **kwargs: Any) -> bytes:
+    from stategraph.cache._key import default_cache_key
+
+    return default_cache_key(*args, **kwargs)
+
+
+@dataclass(frozen=True, slots=True)
+class CachePolicy:
+    """Cache a node's (or task's) writes under ``key_func(input)`` for ``ttl`` seconds."""
+
+    key_func: Callable[..., Union[str, bytes]] = _default_cache_key
+    ttl: Optional[int] = None
+
+
+@dataclass(frozen=True, slots=True)
+class TimeoutPolicy:
+    """Per-attempt limits for async nodes: ``run_timeout`` overall, ``idle_timeout`` idle."""
+
+    run_timeout: Optional[float] = None
+    idle_timeout: Optional[float] = None
+    refresh_on: Literal["auto", "heartbeat"] = "auto"
+
+    def __post_init__(self) -> None:
+        for name in ("run_timeout", "idle_timeout"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ValueError(f"TimeoutPolicy.{name} must be > 0, got {value!r}.")
+
+
+class PregelTask(NamedTuple):
+    """A task of a checkpoint's next step, as reported by ``get_state``."""
+
+    id: str
+    name: str
+    path: tuple[Any, ...]
+    error: Optional[Exception] = None
+    interrupts: tuple[Interrupt, ...] = ()
+    state: Any = None
+    result: Optional[Any] = None
+
+
+class StateSnapshot(NamedTuple):
+    """The state of a thread at one checkpoint."""
+
+    values: Any
+    next: tuple[str, ...]
+    config: dict[str, Any]
+    metadata: Optional[dict[str, Any]]
+    created_at: Optional[str]
+    parent_config: Optional[dict[str, Any]]
+    tasks: tuple[PregelTask, ...]
+    interrupts: tuple[Interrupt, ...] = ()
+
+
+class StateUpdate(NamedTuple):
+    """One update of a ``bulk_update_state`` superstep."""
+
+    values: Optional[Any]
+    as_node: Optional[str] = None
+    task_id: Optional[str] = None
+
+
+@dataclass(frozen=True, slots=True)
+class GraphOutput:
+    """``invoke(..., version="v2")`` result: the output value and the interrupts raised."""
+
+    value: Any
+    interrupts: tuple[Interrupt, ...] = field(default_factory=tuple)
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "__interrupt__":
+            return list(self.interrupts)
+        return self.value[key]
+
+    def __contains__(self, key: object) -> bool:
+        if key == "__interrupt__":
+            return bool(self.interrupts)
+        return key in self.value
+
+
+class ValuesStreamPart(TypedDict):
+    """``stream(..., version="v2")`` item for the ``values`` mode."""
+
+    type: Literal["values"]
+    ns: tuple[str, ...]
+    data: Any
+    interrupts: tuple[Interrupt, ...]
+
+
+class UpdatesStreamPart(TypedDict):
+    type: Literal["updates"]
+    ns: tuple[str, ...]
+    data: dict[str, Any]
+
+
+class MessagesStreamPart(TypedDict):
+    type: Literal["messages"]
+    ns: tuple[str, ...]
+    data: tuple[Any, dict[str, Any]]
+
+
+class CustomStreamPart(TypedDict):
+    type: Literal["custom"]
+    ns: tuple[str, ...]
+    data: Any
+
+
+class CheckpointStreamPart(TypedDict):
+    type: Literal["checkpoints"]
+    ns: tuple[str, ...]
+    data: dict[str, Any]
+
+
+class TasksStreamPart(TypedDict):
+    type: Literal["tasks"]
+    ns: tuple[str, ...]
+    data: dict[str, Any]
+
+
+class DebugStreamPart(TypedDict):
+    type: Literal["debug"]
+    ns: tuple[str, ...]
+    data: dict[str, Any]
+
+
+StreamPart = Union[
+    ValuesStreamPart,
+    UpdatesStreamPart,
+    MessagesStreamPart,
+    CustomStreamPart,
+    CheckpointStreamPart,
+    TasksStreamPart,
+    DebugStreamPart,
+]
+
+
+def interrupt(value: Any) -> Any:
+    """Pause the run here and surface ``value`` to the caller.
+
+    The first call raises ``GraphInterrupt``; the run resumes with ``Command(resume=answer)``,
+    the node re-runs from the top, and this call returns ``answer``. Several calls in one node
+    are answered in order. Requires a checkpointer.
+    """
+    from stategraph._context import current_scratchpad
+
+    scratchpad = current_scratchpad("interrupt")
+    index = scratchpad.next_interrupt_index()
+    resume_values = scratchpad.resume_values
+    if index < len(resume_values):
+        return resume_values[index]
+    found, answer = scratchpad.take_global_resume()
+    if found:
+        resume_values.append(answer)
+        scratchpad.save_resume_values()
+        return answer
+    raise GraphInterrupt((Interrupt.from_ns(value, scratchpad.namespace),))

@@ -1,0 +1,122 @@
+"""Fixtures for the checkpoint tests: one saver per backend, driven through one interface.
+
+``saver`` runs every test body on InMemorySaver (sync and async methods), SqliteSaver (sync
+methods, and async methods that run in a thread) and AsyncSqliteSaver, so the backends cannot
+drift apart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any, AsyncIterator, Optional
+
+import pytest
+
+from stategraph.checkpoint.base import (
+    BaseCheckpointSaver,
+    Checkpoint,
+    empty_checkpoint,
+    uuid6,
+)
+from stategraph.checkpoint.memory import InMemorySaver
+from stategraph.checkpoint.sqlite import SqliteSaver
+from stategraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+
+class SaverDriver:
+    """Calls a saver's sync or async methods; every method here is awaited by the tests."""
+
+    def __init__(self, saver: BaseCheckpointSaver[Any], use_async: bool) -> None:
+        self.saver = saver
+        self.use_async = use_async
+
+    async def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        if self.use_async:
+            return await getattr(self.saver, "a" + name)(*args, **kwargs)
+        return getattr(self.saver, name)(*args, **kwargs)
+
+    async def get_tuple(self, config: dict[str, Any]) -> Any:
+        return await self._call("get_tuple", config)
+
+    async def get(self, config: dict[str, Any]) -> Any:
+        return await self._call("get", config)
+
+    async def put(
+        self, config: dict[str, Any], checkpoint: Any, metadata: Any, new_versions: Any
+    ) -> Any:
+        return await self._call("put", config, checkpoint, metadata, new_versions)
+
+    async def put_step(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._call("put_step", *args, **kwargs)
+
+    async def put_writes(
+        self, config: dict[str, Any], writes: Any, task_id: str, task_path: str = ""
+    ) -> None:
+        await self._call("put_writes", config, writes, task_id, task_path)
+
+    async def delete_thread(self, thread_id: str) -> None:
+        await self._call("delete_thread", thread_id)
+
+    async def list(self, config: Optional[dict[str, Any]], **kwargs: Any) -> list[Any]:
+        if self.use_async:
+            return [item async for item in self.saver.alist(config, **kwargs)]
+        return list(self.saver.list(config, **kwargs))
+
+
+BACKENDS = ["memory", "memory-async", "sqlite", "sqlite-async", "aiosqlite"]
+
+
+@contextlib.asynccontextmanager
+async def open_saver(backend: str, tmp_path: Path, **kwargs: Any) -> AsyncIterator[SaverDriver]:
+    if backend.startswith("memory"):
+        yield SaverDriver(InMemorySaver(**kwargs), backend.endswith("async"))
+    elif backend.startswith("sqlite"):
+        with SqliteSaver.from_conn_string(str(tmp_path / "checkpoints.db"), **kwargs) as saver:
+            yield SaverDriver(saver, backend.endswith("async"))
+    else:
+        async with AsyncSqliteSaver.from_conn_string(
+            str(tmp_path / "checkpoints.db"), **kwargs
+        ) as saver:
+            yield SaverDriver(saver, True)
+
+
+@pytest.fixture(params=BACKENDS)
+async def saver(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SaverDriver]:
+    async with open_saver(request.param, tmp_path) as driver:
+        yield driver
+
+
+def thread_config(
+    thread_id: str = "thread-1", checkpoint_ns: str = "", **extra: Any
+) -> dict[str, Any]:
+    return {"configurable": {"thread_id": thread_id, "checkpoint_ns": checkpoint_ns, **extra}}
+
+
+def make_checkpoint(
+    saver: BaseCheckpointSaver[Any],
+    values: dict[str, Any],
+    previous: Optional[Checkpoint] = None,
+    *,
+    step: int = 0,
+) -> tuple[Checkpoint, dict[str, Any]]:
+    """The next checkpoint after ``previous`` with ``values``; returns it and its new versions.
+
+    Every channel in ``values`` gets a new version (as the engine does for changed channels);
+    channels of ``previous`` not in ``values`` keep theirs.
+    """
+    checkpoint = empty_checkpoint()
+    checkpoint["id"] = str(uuid6(clock_seq=step))
+    versions = dict(previous["channel_versions"]) if previous else {}
+    new_versions = {}
+    for channel in values:
+        new_versions[channel] = saver.get_next_version(versions.get(channel), None)  # type: ignore[arg-type]
+    versions.update(new_versions)
+    carried = {
+        k: v for k, v in (previous["channel_values"] if previous else {}).items() if k not in values
+    }
+    checkpoint["channel_values"] = {**carried, **values}
+    checkpoint["channel_versions"] = versions
+    checkpoint["versions_seen"] = {"node": dict(versions)}
+    checkpoint["updated_channels"] = sorted(values)
+    return checkpoint, new_versions

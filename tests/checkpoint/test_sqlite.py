@@ -1,0 +1,147 @@
+"""What is particular to the SQLite savers: SQL safety, transactions, threads, the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stategraph.checkpoint.sqlite import SqliteSaver
+from stategraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+from .conftest import make_checkpoint, thread_config
+
+
+def put_one(saver: Any, thread_id: str = "thread-1", values: Any = None) -> dict[str, Any]:
+    checkpoint, versions = make_checkpoint(saver, values or {"a": 1})
+    return saver.put(thread_config(thread_id), checkpoint, {"source": "loop", "step": 1}, versions)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "x') OR 1=1 --",
+        "source' OR '1'='1",
+        '$.source") OR 1=1; DROP TABLE checkpoints; --',
+        "step; DELETE FROM checkpoints",
+    ],
+)
+def test_a_metadata_filter_key_crafted_as_sql_is_a_plain_key(tmp_path: Path, key: str) -> None:
+    with SqliteSaver.from_conn_string(str(tmp_path / "db.sqlite")) as saver:
+        put_one(saver)
+        assert list(saver.list(None, filter={key: "loop"})) == []
+        assert list(saver.list(None, filter={key: 1, "source": "loop"})) == []
+        assert len(list(saver.list(None, filter={"source": "loop"}))) == 1  # table intact
+        assert saver.conn.execute("SELECT count(*) FROM checkpoints").fetchone() == (1,)
+
+
+def test_a_metadata_key_that_looks_like_sql_still_matches_itself(tmp_path: Path) -> None:
+    key = "x') OR 1=1 --"
+    with SqliteSaver.from_conn_string(str(tmp_path / "db.sqlite")) as saver:
+        checkpoint, versions = make_checkpoint(saver, {"a": 1})
+        saver.put(thread_config(), checkpoint, {key: "v"}, versions)
+        put_one(saver, "other")
+        assert [t.metadata[key] for t in saver.list(None, filter={key: "v"})] == ["v"]
+
+
+def test_the_database_uses_wal_and_creates_its_tables_on_first_use(tmp_path: Path) -> None:
+    with SqliteSaver.from_conn_string(str(tmp_path / "db.sqlite")) as saver:
+        assert saver.get_tuple(thread_config()) is None
+        assert saver.conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        tables = {
+            row[0]
+            for row in saver.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        assert {"checkpoints", "checkpoint_blobs", "writes"} <= tables
+
+
+class FailingConnection(sqlite3.Connection):
+    """Fails the statement that stores the checkpoint row, after the blobs were written."""
+
+    fail = False
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:  # type: ignore[override]
+        if self.fail and sql.startswith("INSERT OR REPLACE INTO checkpoints"):
+            raise sqlite3.OperationalError("disk I/O error (simulated)")
+        return super().execute(sql, *args)
+
+
+def test_a_put_that_fails_midway_leaves_nothing_behind(tmp_path: Path) -> None:
+    conn = sqlite3.connect(
+        str(tmp_path / "db.sqlite"), factory=FailingConnection, check_same_thread=False
+    )
+    saver = SqliteSaver(conn)
+    config = put_one(saver, values={"a": [1]})
+    conn.fail = True
+    previous = saver.get(config)
+    checkpoint, versions = make_checkpoint(saver, {"a": [1, 2], "b": "new"}, previous)
+    with pytest.raises(sqlite3.OperationalError, match="simulated"):
+        saver.put(config, checkpoint, {}, versions)
+    conn.fail = False
+    assert conn.execute("SELECT count(*) FROM checkpoint_blobs").fetchone() == (1,)
+    # The cache did not take the failed values: the next put from the same state still works.
+    checkpoint, versions = make_checkpoint(saver, {"a": [1, 2, 3]}, previous)
+    saver.put(config, checkpoint, {}, versions)
+    assert saver.get(thread_config())["channel_values"]["a"] == [1, 2, 3]
+    conn.close()
+
+
+def test_put_writes_and_puts_from_many_threads(tmp_path: Path) -> None:
+    with SqliteSaver.from_conn_string(str(tmp_path / "db.sqlite")) as saver:
+        config = put_one(saver)
+        errors: list[BaseException] = []
+
+        def work(index: int) -> None:
+            try:
+                saver.put_writes(config, [("value", index)], f"task-{index:02}")
+                put_one(saver, f"thread-{index}", {"n": [index]})
+                assert saver.get(thread_config(f"thread-{index}"))["channel_values"]["n"] == [index]
+            except BaseException as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert [w[2] for w in saver.get_tuple(config).pending_writes] == list(range(8))
+
+
+def test_task_path_is_stored(tmp_path: Path) -> None:
+    with SqliteSaver.from_conn_string(str(tmp_path / "db.sqlite")) as saver:
+        config = put_one(saver)
+        saver.put_writes(config, [("a", 1)], "task-1", "~__pregel_pull, node")
+        assert saver.conn.execute("SELECT task_path FROM writes").fetchall() == [
+            ("~__pregel_pull, node",)
+        ]
+
+
+async def test_the_async_saver_refuses_sync_calls_from_its_event_loop(tmp_path: Path) -> None:
+    async with AsyncSqliteSaver.from_conn_string(str(tmp_path / "db.sqlite")) as saver:
+        with pytest.raises(asyncio.InvalidStateError, match="async methods"):
+            saver.get_tuple(thread_config())
+
+
+async def test_the_async_saver_serves_sync_calls_from_other_threads(tmp_path: Path) -> None:
+    async with AsyncSqliteSaver.from_conn_string(str(tmp_path / "db.sqlite")) as saver:
+        config = await asyncio.to_thread(put_one, saver)
+        found = await asyncio.to_thread(saver.get_tuple, thread_config())
+        assert found.config == config
+        listed = await asyncio.to_thread(lambda: list(saver.list(None)))
+        assert [t.config for t in listed] == [config]
+
+
+async def test_sync_and_async_savers_share_one_database_format(tmp_path: Path) -> None:
+    path = str(tmp_path / "db.sqlite")
+    with SqliteSaver.from_conn_string(path) as sync_saver:
+        config = put_one(sync_saver, values={"messages": ["a", "b"]})
+        sync_saver.put_writes(config, [("x", 1)], "task")
+    async with AsyncSqliteSaver.from_conn_string(path) as async_saver:
+        found = await async_saver.aget_tuple(thread_config())
+        assert found.checkpoint["channel_values"] == {"messages": ["a", "b"]}
+        assert found.pending_writes == [("task", "x", 1)]

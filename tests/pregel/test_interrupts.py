@@ -1,0 +1,292 @@
+"""Human-in-the-loop: interrupt(), resume, breakpoints (api_spec §7.1, §7.2, §7.7, A.3–A.5)."""
+
+from __future__ import annotations
+
+import asyncio
+import operator
+from typing import Annotated, Any, Callable, TypedDict
+
+import pytest
+
+from stategraph.checkpoint.memory import InMemorySaver
+from stategraph.errors import EmptyInputError, InvalidUpdateError, ResumeError
+from stategraph.graph import END, START, StateGraph
+from stategraph.types import Command, Interrupt, interrupt
+
+
+class S(TypedDict):
+    x: Annotated[list, operator.add]
+
+
+def thread(name: str = "t") -> dict[str, Any]:
+    return {"configurable": {"thread_id": name}}
+
+
+def appender(name: str) -> Callable[[S], dict[str, list[str]]]:
+    return lambda state: {"x": [name]}
+
+
+def two_question_graph(saver: Any, log: list[str]) -> Any:
+    def ask(state: S) -> dict[str, list[str]]:
+        log.append("ask-start")
+        first = interrupt("q1")
+        second = interrupt({"q": 2})
+        return {"x": [first, second]}
+
+    return StateGraph(S).add_node(ask).add_edge(START, "ask").compile(checkpointer=saver)
+
+
+def test_two_interrupts_in_one_node_are_answered_in_order_and_rerun_the_node() -> None:
+    log: list[str] = []
+    graph = two_question_graph(InMemorySaver(), log)
+    config = thread()
+
+    first = graph.invoke({"x": []}, config)
+    assert first["x"] == []
+    [pending] = first["__interrupt__"]
+    assert isinstance(pending, Interrupt) and pending.value == "q1" and len(pending.id) == 32
+
+    state = graph.get_state(config)
+    assert state.next == ("ask",)
+    assert state.interrupts == (pending,)
+    assert state.metadata is not None
+    assert (state.metadata["source"], state.metadata["step"], state.metadata["parents"]) == ("loop", 0, {})
+
+    second = list(graph.stream(Command(resume="A"), config, stream_mode="updates"))
+    assert second == [{"__interrupt__": (Interrupt(value={"q": 2}, id=pending.id),)}]
+
+    final = list(graph.stream(Command(resume="B"), config, stream_mode=["updates", "values"]))
+    assert final == [
+        ("values", {"x": []}),
+        ("updates", {"ask": {"x": ["A", "B"]}}),
+        ("values", {"x": ["A", "B"]}),
+    ]
+    assert log == ["ask-start"] * 3
+    assert graph.get_state(config).next == ()
+
+
+def test_parallel_interrupts_resume_together_by_id_and_finished_sibling_runs_once() -> None:
+    ran: list[str] = []
+
+    def ok(state: S) -> dict[str, list[str]]:
+        ran.append("ok")
+        return {"x": ["ok"]}
+
+    graph = (
+        StateGraph(S)
+        .add_node("p", lambda s: {"x": ["p=" + interrupt("q-p")]})
+        .add_node("q", lambda s: {"x": ["q=" + interrupt("q-q")]})
+        .add_node("ok", ok)
+        .add_edge(START, "p")
+        .add_edge(START, "q")
+        .add_edge(START, "ok")
+        .compile(checkpointer=InMemorySaver())
+    )
+    config = thread()
+    result = graph.invoke({"x": []}, config)
+    assert result["x"] == ["ok"]
+    by_value = {i.value: i.id for i in result["__interrupt__"]}
+    assert set(by_value) == {"q-p", "q-q"} and by_value["q-p"] != by_value["q-q"]
+
+    state = graph.get_state(config)
+    assert state.next == ("p", "q")
+    assert {t.name: t.result for t in state.tasks}["ok"] == {"x": ["ok"]}
+
+    with pytest.raises(RuntimeError, match="When there are multiple pending interrupts, you must specify the interrupt id"):
+        graph.invoke(Command(resume="X"), config)
+
+    final = graph.invoke(Command(resume={by_value["q-p"]: "ans-q-p", by_value["q-q"]: "ans-q-q"}), config)
+    assert final == {"x": ["ok", "p=ans-q-p", "q=ans-q-q"]}
+    assert ran == ["ok"]
+
+
+def breakpoint_graph(saver: Any) -> Any:
+    return (
+        StateGraph(S)
+        .add_node("a", appender("a"))
+        .add_node("b", appender("b"))
+        .add_node("c", appender("c"))
+        .add_edge(START, "a")
+        .add_edge("a", "b")
+        .add_edge("b", "c")
+        .compile(checkpointer=saver, interrupt_before=["b"], interrupt_after=["b"])
+    )
+
+
+def test_static_breakpoints_stop_before_and_after_and_resume_with_none() -> None:
+    graph = breakpoint_graph(InMemorySaver())
+    config = thread()
+    assert list(graph.stream({"x": []}, config, stream_mode="updates")) == [
+        {"a": {"x": ["a"]}},
+        {"__interrupt__": ()},
+    ]
+    state = graph.get_state(config)
+    assert (state.next, state.interrupts) == (("b",), ())
+
+    assert graph.invoke(None, config) == {"x": ["a", "b"]}
+    assert graph.get_state(config).next == ("c",)
+    assert graph.invoke(None, config) == {"x": ["a", "b", "c"]}
+    assert graph.get_state(config).next == ()
+
+
+def test_update_state_infers_the_last_node_and_as_node_schedules_its_successors() -> None:
+    graph = breakpoint_graph(InMemorySaver())
+    config = thread()
+    graph.invoke({"x": []}, config)
+    graph.invoke(None, config)
+    graph.invoke(None, config)
+
+    graph.update_state(config, {"x": ["manual"]})
+    state = graph.get_state(config)
+    assert state.metadata is not None and (state.metadata["source"], state.metadata["step"]) == ("update", 4)
+    assert state.next == ()
+    assert state.values == {"x": ["a", "b", "c", "manual"]}
+
+    graph.update_state(config, {"x": ["as_a"]}, as_node="a")
+    assert graph.get_state(config).next == ("b",)
+    history = [(h.metadata["source"], h.metadata["step"]) for h in graph.get_state_history(config)]
+    assert history == [
+        ("update", 5),
+        ("update", 4),
+        ("loop", 3),
+        ("loop", 2),
+        ("loop", 1),
+        ("loop", 0),
+        ("input", -1),
+    ]
+
+
+def test_update_state_reports_ambiguity_and_unknown_nodes() -> None:
+    graph = (
+        StateGraph(S)
+        .add_node("a", appender("a"))
+        .add_node("b", appender("b"))
+        .add_edge(START, "a")
+        .add_edge(START, "b")
+        .compile(checkpointer=InMemorySaver())
+    )
+    config = thread()
+    graph.invoke({"x": []}, config)
+    with pytest.raises(InvalidUpdateError, match="Ambiguous update, specify as_node"):
+        graph.update_state(config, {"x": ["?"]})
+    with pytest.raises(InvalidUpdateError, match="Node nope does not exist"):
+        graph.update_state(config, {"x": ["?"]}, as_node="nope")
+
+
+def test_new_input_abandons_the_interrupted_task() -> None:
+    graph = two_question_graph(InMemorySaver(), [])
+    config = thread()
+    graph.invoke({"x": []}, config)
+    assert graph.get_state(config).next == ("ask",)
+    result = graph.invoke({"x": ["fresh"]}, config)
+    assert result["x"] == ["fresh"]
+    assert result["__interrupt__"][0].value == "q1"
+
+
+def test_resume_errors_name_the_problem() -> None:
+    graph = StateGraph(S).add_node("a", appender("a")).add_edge(START, "a").compile(checkpointer=InMemorySaver())
+    config = thread()
+    graph.invoke({"x": []}, config)
+    with pytest.raises(ResumeError, match="has no pending interrupt"):
+        graph.invoke(Command(resume="late"), config)
+    with pytest.raises(EmptyInputError, match="Received empty Command input"):
+        graph.invoke(Command(), config)
+    with pytest.raises(EmptyInputError, match="Received no input for __start__"):
+        graph.invoke(None, thread("never-used"))
+
+
+def test_interrupt_and_resume_need_a_checkpointer() -> None:
+    graph = two_question_graph(None, [])
+    with pytest.raises(RuntimeError, match="Cannot use Command\\(resume=...\\) without checkpointer"):
+        graph.invoke(Command(resume="x"))
+
+
+def test_checkpointer_requires_a_thread_id() -> None:
+    graph = two_question_graph(InMemorySaver(), [])
+    with pytest.raises(ValueError, match="Checkpointer requires one or more of the following 'configurable' keys"):
+        graph.invoke({"x": []})
+
+
+def test_interrupt_inside_a_subgraph_resumes_without_rerunning_finished_subgraph_nodes() -> None:
+    calls: list[str] = []
+
+    def before(state: S) -> dict[str, list[str]]:
+        calls.append("before")
+        return {"x": ["before"]}
+
+    def ask(state: S) -> dict[str, list[str]]:
+        calls.append("ask")
+        return {"x": ["ans=" + interrupt("q?")]}
+
+    child = StateGraph(S).add_node(before).add_node(ask).add_edge(START, "before").add_edge("before", "ask").compile()
+    graph = StateGraph(S).add_node("child", child).add_edge(START, "child").compile(checkpointer=InMemorySaver())
+    config = thread()
+    first = graph.invoke({"x": []}, config)
+    assert first["__interrupt__"][0].value == "q?"
+
+    state = graph.get_state(config, subgraphs=True)
+    assert state.next == ("child",)
+    assert state.tasks[0].state.next == ("ask",)
+    assert graph.invoke(Command(resume="yes"), config) == {"x": ["before", "ans=yes"]}
+    assert calls == ["before", "ask", "ask"]
+
+
+def test_interrupt_inside_a_tool_like_helper_called_by_a_node_propagates() -> None:
+    def helper(query: str) -> str:
+        return interrupt({"query": query})["data"]
+
+    graph = (
+        StateGraph(S)
+        .add_node("n", lambda s: {"x": [helper("help?")]})
+        .add_edge(START, "n")
+        .compile(checkpointer=InMemorySaver())
+    )
+    config = thread()
+    assert graph.invoke({"x": []}, config)["__interrupt__"][0].value == {"query": "help?"}
+    assert graph.invoke(Command(resume={"data": "human says hi"}), config) == {"x": ["human says hi"]}
+
+
+def test_async_interrupt_and_resume() -> None:
+    async def ask(state: S) -> dict[str, list[str]]:
+        return {"x": [interrupt("q")]}
+
+    graph = StateGraph(S).add_node(ask).add_edge(START, "ask").compile(checkpointer=InMemorySaver())
+    config = thread()
+
+    async def run() -> tuple[Any, Any]:
+        first = await graph.ainvoke({"x": []}, config)
+        chunks = [c async for c in graph.astream(Command(resume="async"), config, stream_mode="values")]
+        return first, chunks
+
+    first, chunks = asyncio.run(run())
+    assert first["__interrupt__"][0].value == "q"
+    assert chunks == [{"x": []}, {"x": ["async"]}]
+
+
+def test_values_stream_shows_the_interrupt_after_successful_siblings() -> None:
+    graph = (
+        StateGraph(S)
+        .add_node("ok", appender("ok"))
+        .add_node("ask", lambda s: {"x": [interrupt("why?")]})
+        .add_edge(START, "ok")
+        .add_edge(START, "ask")
+        .compile(checkpointer=InMemorySaver())
+    )
+    chunks = list(graph.stream({"x": []}, thread(), stream_mode="values"))
+    assert chunks[0] == {"x": []}
+    assert chunks[-1]["x"] == ["ok"]
+    assert chunks[-1]["__interrupt__"][0].value == "why?"
+
+
+def test_goto_command_input_steers_a_thread() -> None:
+    graph = (
+        StateGraph(S)
+        .add_node("a", appender("a"))
+        .add_node("b", appender("b"))
+        .add_edge(START, "a")
+        .add_edge("a", END)
+        .compile(checkpointer=InMemorySaver())
+    )
+    config = thread()
+    graph.invoke({"x": []}, config)
+    assert graph.invoke(Command(goto="b", update={"x": ["steer"]}), config) == {"x": ["a", "steer", "b"]}

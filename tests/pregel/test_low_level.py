@@ -1,0 +1,158 @@
+"""The low-level API (``Pregel`` + ``NodeBuilder``), ``RunControl`` drains and ``DeltaChannel``."""
+
+from __future__ import annotations
+
+import asyncio
+import operator
+from typing import Annotated, Any, TypedDict
+
+import pytest
+
+from stategraph.channels import DeltaChannel, EphemeralValue, LastValue, Topic
+from stategraph.checkpoint.memory import InMemorySaver
+from stategraph.errors import GraphDrained
+from stategraph.func import entrypoint, task
+from stategraph.graph import START, StateGraph
+from stategraph.pregel import ChannelWriteEntry, NodeBuilder, Pregel
+from stategraph.runtime import RunControl
+
+
+def test_node_subscribed_to_a_channel_doubles_it_into_another() -> None:
+    node = NodeBuilder().subscribe_only("a").do(lambda x: x + x).write_to("b")
+    graph = Pregel(
+        nodes={"double": node},
+        channels={"a": EphemeralValue(str), "b": EphemeralValue(str)},
+        input_channels=["a"],
+        output_channels=["b"],
+    )
+    assert graph.invoke({"a": "foo"}) == {"b": "foofoo"}
+
+
+def test_a_node_writing_what_it_reads_loops_until_it_writes_nothing() -> None:
+    node = (
+        NodeBuilder()
+        .subscribe_only("v")
+        .do(lambda x: x + 1 if x < 3 else None)
+        .write_to(ChannelWriteEntry("v", skip_none=True))
+    )
+    graph = Pregel(nodes={"inc": node}, channels={"v": LastValue(int)}, input_channels="v", output_channels="v")
+    assert graph.invoke(0) == 3
+    assert list(graph.stream(0)) == [1, 2, 3]
+
+
+def test_subscribe_to_reads_a_dict_and_write_to_takes_values_and_mappers() -> None:
+    node = (
+        NodeBuilder()
+        .subscribe_to("a")
+        .read_from("b")
+        .do(lambda d: d["a"] + d.get("b", 0))
+        .write_to("total", note="fixed", doubled=lambda total: total * 2)
+    )
+    graph = Pregel(
+        nodes={"sum": node},
+        channels={
+            "a": EphemeralValue(int),
+            "b": LastValue(int),
+            "total": LastValue(int),
+            "note": LastValue(str),
+            "doubled": LastValue(int),
+        },
+        input_channels=["a", "b"],
+        output_channels=["total", "note", "doubled"],
+    )
+    assert graph.invoke({"a": 2, "b": 5}) == {"total": 7, "note": "fixed", "doubled": 14}
+
+
+def test_topic_collects_writes_of_parallel_nodes() -> None:
+    one = NodeBuilder().subscribe_only("start").do(lambda x: f"one:{x}").write_to("log")
+    two = NodeBuilder().subscribe_only("start").do(lambda x: f"two:{x}").write_to("log")
+    graph = Pregel(
+        nodes={"one": one, "two": two},
+        channels={"start": EphemeralValue(str), "log": Topic(str, accumulate=True)},
+        input_channels="start",
+        output_channels="log",
+    )
+    assert graph.invoke("go") == ["one:go", "two:go"]
+
+
+def test_a_node_must_subscribe_to_something() -> None:
+    with pytest.raises(ValueError, match="must subscribe to at least one channel"):
+        NodeBuilder().do(lambda x: x).build()
+
+
+class S(TypedDict):
+    x: Annotated[list, operator.add]
+
+
+def test_drain_stops_between_steps_and_the_thread_resumes() -> None:
+    control = RunControl()
+
+    def first(state: S) -> dict[str, list[str]]:
+        control.request_drain("deploy")
+        return {"x": ["first"]}
+
+    graph = (
+        StateGraph(S)
+        .add_node("first", first)
+        .add_node("second", lambda s: {"x": ["second"]})
+        .add_edge(START, "first")
+        .add_edge("first", "second")
+        .compile(checkpointer=InMemorySaver())
+    )
+    config = {"configurable": {"thread_id": "drain"}}
+    with pytest.raises(GraphDrained) as drained:
+        graph.invoke({"x": []}, config, control=control)
+    assert drained.value.reason == "deploy"
+    assert graph.get_state(config).next == ("second",)
+    assert graph.invoke(None, config) == {"x": ["first", "second"]}
+
+
+DELTA_CALLS: list[list[Any]] = []
+
+
+def batch_append(current: Any, writes: list[Any]) -> list[str]:
+    DELTA_CALLS.append(writes)
+    return (current or []) + [item for write in writes for item in write]
+
+
+class D(TypedDict):
+    x: Annotated[list, DeltaChannel(batch_append)]
+
+
+def test_delta_channel_folds_a_steps_writes_in_one_call() -> None:
+    DELTA_CALLS.clear()
+    graph = (
+        StateGraph(D)
+        .add_node("a", lambda s: {"x": ["a"]})
+        .add_node("b", lambda s: {"x": ["b"]})
+        .add_edge(START, "a")
+        .add_edge(START, "b")
+        .compile()
+    )
+    assert graph.invoke({"x": ["in"]}) == {"x": ["in", "a", "b"]}
+    assert DELTA_CALLS == [[["in"]], [["a"], ["b"]]]
+
+
+def test_task_and_entrypoint_timeouts_need_async_functions() -> None:
+    with pytest.raises(ValueError, match="timeouts are only supported for async functions"):
+        task(timeout=1)(lambda x: x)
+    with pytest.raises(ValueError, match="timeouts are only supported for async functions"):
+        entrypoint(timeout=1)(lambda x: x)
+    with pytest.raises(TypeError, match="unexpected keyword arguments"):
+        task(nonsense=1)
+
+
+def test_async_task_over_its_timeout_raises() -> None:
+    from stategraph.errors import NodeTimeoutError
+
+    @task(timeout=0.02)
+    async def slow(x: int) -> int:
+        await asyncio.sleep(1)
+        return x
+
+    @entrypoint()
+    async def workflow(x: int) -> int:
+        return await slow(x)
+
+    with pytest.raises(NodeTimeoutError, match="slow"):
+        asyncio.run(workflow.ainvoke(1))

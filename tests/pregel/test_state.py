@@ -1,0 +1,209 @@
+"""State API, time travel, durability and failure recovery (api_spec §5.7, §7.3–§7.8, §4.9)."""
+
+from __future__ import annotations
+
+import asyncio
+import operator
+from typing import Annotated, Any, TypedDict
+
+import pytest
+
+from stategraph.checkpoint.memory import InMemorySaver
+from stategraph.graph import START, StateGraph
+from stategraph.types import StateSnapshot, StateUpdate
+
+
+class S(TypedDict):
+    x: Annotated[list, operator.add]
+
+
+def thread(name: str = "t") -> dict[str, Any]:
+    return {"configurable": {"thread_id": name}}
+
+
+def chain(saver: Any, counts: dict[str, int] | None = None) -> Any:
+    def node(name: str) -> Any:
+        def run(state: S) -> dict[str, list[str]]:
+            if counts is not None:
+                counts[name] = counts.get(name, 0) + 1
+            return {"x": [name]}
+
+        return run
+
+    builder = StateGraph(S)
+    for name in "abc":
+        builder.add_node(name, node(name))
+    return builder.add_edge(START, "a").add_edge("a", "b").add_edge("b", "c").compile(checkpointer=saver)
+
+
+def test_history_lists_every_checkpoint_newest_first_with_next_nodes() -> None:
+    graph = chain(InMemorySaver())
+    config = thread()
+    graph.invoke({"x": []}, config)
+    history = list(graph.get_state_history(config))
+    assert [(h.metadata["source"], h.metadata["step"], h.next) for h in history] == [
+        ("loop", 3, ()),
+        ("loop", 2, ("c",)),
+        ("loop", 1, ("b",)),
+        ("loop", 0, ("a",)),
+        ("input", -1, ("__start__",)),
+    ]
+    assert all(isinstance(h, StateSnapshot) for h in history)
+    assert history[0].parent_config == history[1].config
+    assert list(graph.get_state_history(config, limit=2)) == history[:2]
+    assert [h.config for h in graph.get_state_history(config, before=history[1].config)] == [
+        h.config for h in history[2:]
+    ]
+    assert [h.metadata["step"] for h in graph.get_state_history(config, filter={"source": "input"})] == [-1]
+
+
+def test_replaying_an_old_checkpoint_forks_and_reruns_later_nodes() -> None:
+    counts: dict[str, int] = {}
+    graph = chain(InMemorySaver(), counts)
+    config = thread()
+    graph.invoke({"x": []}, config)
+    before_b = next(h for h in graph.get_state_history(config) if h.next == ("b",))
+
+    assert graph.invoke(None, before_b.config) == {"x": ["a", "b", "c"]}
+    assert counts == {"a": 1, "b": 2, "c": 2}
+    latest = list(graph.get_state_history(config))[:3]
+    assert [(h.metadata["source"], h.metadata["step"]) for h in latest] == [
+        ("loop", 3),
+        ("loop", 2),
+        ("fork", 2),
+    ]
+    assert latest[2].parent_config == before_b.config
+
+
+def test_fork_with_update_state_from_an_old_checkpoint() -> None:
+    graph = chain(InMemorySaver())
+    config = thread()
+    graph.invoke({"x": []}, config)
+    before_b = next(h for h in graph.get_state_history(config) if h.next == ("b",))
+    forked = graph.update_state(before_b.config, {"x": ["edited"]}, as_node="a")
+    assert graph.invoke(None, forked) == {"x": ["a", "edited", "b", "c"]}
+    assert graph.get_state(before_b.config).values == {"x": ["a"]}
+
+
+def test_get_state_of_an_unknown_thread_is_empty() -> None:
+    graph = chain(InMemorySaver())
+    state = graph.get_state(thread("nobody"))
+    assert (state.values, state.next, state.metadata, state.created_at, state.tasks) == ({}, (), None, None, ())
+
+
+def test_get_state_without_checkpointer_says_so() -> None:
+    with pytest.raises(ValueError, match="No checkpointer set"):
+        chain(None).get_state(thread())
+
+
+def test_special_as_node_values_input_copy_and_end() -> None:
+    graph = chain(InMemorySaver())
+    config = thread()
+    graph.update_state(config, {"x": ["seed"]}, as_node="__input__")
+    state = graph.get_state(config)
+    assert state.next == ("__start__",) and state.metadata["source"] == "input"
+    assert graph.invoke(None, config) == {"x": ["seed", "a", "b", "c"]}
+
+    copied = graph.update_state(config, None, as_node="__copy__")
+    assert graph.get_state(copied).metadata["source"] == "fork"
+    assert graph.get_state(copied).values == {"x": ["seed", "a", "b", "c"]}
+
+    other = thread("stopped")
+    graph.invoke({"x": []}, other, interrupt_before=["b"])
+    assert graph.get_state(other).next == ("b",)
+    graph.update_state(other, None, as_node="__end__")
+    assert graph.get_state(other).next == ()
+
+
+def test_bulk_update_state_makes_one_checkpoint_per_superstep() -> None:
+    graph = chain(InMemorySaver())
+    config = thread()
+    graph.bulk_update_state(
+        config,
+        [[StateUpdate({"x": ["in"]}, "__input__")], [StateUpdate({"x": ["by-a"]}, "a")]],
+    )
+    history = list(graph.get_state_history(config))
+    assert [h.metadata["source"] for h in history] == ["update", "input"]
+    # The input waits in __start__ until START runs; the update as "a" supersedes that step.
+    assert history[1].values == {"x": []} and history[1].next == ("__start__",)
+    assert history[0].values == {"x": ["by-a"]} and history[0].next == ("b",)
+
+
+def test_durability_exit_keeps_only_the_final_checkpoint() -> None:
+    graph = chain(InMemorySaver())
+    config = thread()
+    graph.invoke({"x": []}, config, durability="exit")
+    assert [h.metadata["step"] for h in graph.get_state_history(config)] == [3]
+    assert graph.get_state(config).values == {"x": ["a", "b", "c"]}
+
+
+@pytest.mark.parametrize("durability", ["sync", "async"])
+def test_durability_sync_and_async_keep_every_checkpoint(durability: str) -> None:
+    graph = chain(InMemorySaver())
+    config = thread()
+    graph.invoke({"x": []}, config, durability=durability)
+    assert [h.metadata["step"] for h in graph.get_state_history(config)] == [3, 2, 1, 0, -1]
+
+
+def test_failed_step_keeps_finished_sibling_writes_and_retry_does_not_rerun_it() -> None:
+    counter = {"ok": 0, "bad": 0}
+    failing = [True]
+
+    def ok(state: S) -> dict[str, list[str]]:
+        counter["ok"] += 1
+        return {"x": ["ok"]}
+
+    def bad(state: S) -> dict[str, list[str]]:
+        counter["bad"] += 1
+        if failing[0]:
+            raise ValueError("boom")
+        return {"x": ["bad"]}
+
+    graph = (
+        StateGraph(S)
+        .add_node(ok)
+        .add_node(bad)
+        .add_edge(START, "ok")
+        .add_edge(START, "bad")
+        .compile(checkpointer=InMemorySaver())
+    )
+    config = thread()
+    with pytest.raises(ValueError, match="boom") as raised:
+        graph.invoke({"x": []}, config)
+    assert any("During task with name 'bad'" in note for note in raised.value.__notes__)
+
+    state = graph.get_state(config)
+    assert state.next == ("bad",)
+    errors = {t.name: t.error for t in state.tasks}
+    assert "boom" in str(errors["bad"]) and errors["ok"] is None
+
+    failing[0] = False
+    assert graph.invoke(None, config) == {"x": ["bad", "ok"]}
+    assert counter == {"ok": 1, "bad": 2}
+
+
+def test_async_state_methods_mirror_the_sync_ones() -> None:
+    graph = chain(InMemorySaver())
+    config = thread()
+
+    async def run() -> tuple[Any, list[Any], Any]:
+        await graph.ainvoke({"x": []}, config, interrupt_before=["c"])
+        state = await graph.aget_state(config)
+        history = [h async for h in graph.aget_state_history(config)]
+        updated = await graph.aupdate_state(config, {"x": ["async-b"]}, as_node="b")
+        return state, history, updated
+
+    state, history, updated = asyncio.run(run())
+    assert state.next == ("c",)
+    assert len(history) == 4
+    assert graph.get_state(updated).values == {"x": ["a", "b", "async-b"]}
+
+
+def test_checkpoint_metadata_carries_config_metadata_and_primitive_configurable_values() -> None:
+    graph = chain(InMemorySaver())
+    config = {"configurable": {"thread_id": "m", "user_id": "u1", "obj": object()}, "metadata": {"foo": "bar"}}
+    graph.invoke({"x": []}, config)
+    metadata = graph.get_state(thread("m")).metadata
+    assert metadata is not None
+    assert metadata["foo"] == "bar" and metadata["user_id"] == "u1"
+    assert "obj" not in metadata and "thread_id" not in metadata
