@@ -18,7 +18,7 @@ from __future__ import annotations
 import operator
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Optional
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, Optional
 
 from stategraph.checkpoint.serde.base import SerializerProtocol
 from stategraph.errors import DeserializationError, SerializationError
@@ -50,8 +50,7 @@ EMPTY: Any = _Empty()  # the value of a channel that holds nothing at a version
 _IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes, complex})
 
 
-@dataclass(frozen=True, slots=True)
-class BlobRow:
+class BlobRow(NamedTuple):  # a tuple: see CheckpointRow
     channel: str
     version: str
     type: str
@@ -59,7 +58,7 @@ class BlobRow:
     base_version: Optional[str] = None  # set for a delta: the version whose list it extends
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StoredValue:
     """A channel's value at one version, as stored; lists are kept as tuples (never mutated)."""
 
@@ -81,8 +80,7 @@ class StoredValue:
         return value
 
 
-@dataclass(frozen=True, slots=True)
-class BlobWrite:
+class BlobWrite(NamedTuple):
     row: BlobRow
     stored: Optional[StoredValue]  # cache entry once the write is committed
     # For a delta: the full snapshot to write instead if its base row has disappeared.
@@ -146,7 +144,7 @@ def plan_blob_writes(
             writes.append(BlobWrite(row, StoredValue(version, EMPTY, False)))
             continue
         value = channel_values[channel]
-        previous = cached.get(channel)
+        previous = cached.get(channel) if type(value) is list else None
         delta = _delta_write(serde, channel, version, value, previous) if previous else None
         writes.append(delta or _snapshot_write(serde, channel, version, value))
     return writes

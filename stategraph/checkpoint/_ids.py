@@ -10,10 +10,12 @@ from __future__ import annotations
 import random
 import threading
 import time
-import uuid
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-__all__ = ["get_checkpoint_id", "next_channel_version", "uuid6"]
+if TYPE_CHECKING:
+    import uuid
+
+__all__ = ["get_checkpoint_id", "new_checkpoint_id", "next_channel_version", "uuid6"]
 
 # 100-ns intervals between the Gregorian epoch (1582-10-15) and the Unix epoch.
 _GREGORIAN_OFFSET = 0x01B21DD213814000
@@ -30,6 +32,18 @@ def uuid6(clock_seq: int | None = None, node: int | None = None) -> uuid.UUID:
     has not advanced since the last id, the timestamp is bumped by one unit, which keeps ids
     unique and sorted even when many are made in the same 100 ns.
     """
+    import uuid  # here: the engine's own ids (new_checkpoint_id) spare every run this import
+
+    return uuid.UUID(int=_uuid6_int(clock_seq, node))
+
+
+def new_checkpoint_id(step: int) -> str:
+    """``str(uuid6(clock_seq=step))``, formatted directly (the engine makes one per step)."""
+    digits = f"{_uuid6_int(step, None):032x}"
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+
+
+def _uuid6_int(clock_seq: int | None, node: int | None) -> int:
     global _last_timestamp
     timestamp = time.time_ns() // 100 + _GREGORIAN_OFFSET
     with _timestamp_lock:
@@ -40,7 +54,7 @@ def uuid6(clock_seq: int | None = None, node: int | None = None) -> uuid.UUID:
         clock_seq = random.getrandbits(14)
     if node is None:
         node = random.getrandbits(48)
-    value = (
+    return (
         ((timestamp >> 12) & 0xFFFF_FFFF_FFFF) << 80  # time_high and time_mid
         | 0x6 << 76  # version
         | (timestamp & 0x0FFF) << 64  # time_low
@@ -48,7 +62,6 @@ def uuid6(clock_seq: int | None = None, node: int | None = None) -> uuid.UUID:
         | (clock_seq & 0x3FFF) << 48
         | (node & 0xFFFF_FFFF_FFFF)
     )
-    return uuid.UUID(int=value)
 
 
 def get_checkpoint_id(config: Mapping[str, Any]) -> str | None:

@@ -56,10 +56,14 @@ def get_checkpoint_metadata(
     return merged
 
 
+# One encoder for every call: json.dumps builds a new one whenever an option is not default.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
 def encode_metadata(metadata: Mapping[str, Any]) -> str:
     """JSON text of ``metadata``; a value JSON cannot hold fails here, naming its key."""
     try:
-        return json.dumps(metadata, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return _ENCODER.encode(metadata)
     except (TypeError, ValueError) as error:
         bad = [key for key, value in metadata.items() if not _is_json_value(value)]
         raise SerializationError(

@@ -7,8 +7,7 @@ the parent id; a write row holds one task write under ``(task_id, idx)``. Pure: 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Optional, Sequence
+from typing import Any, Iterable, Mapping, NamedTuple, Optional, Sequence
 
 from stategraph.checkpoint._metadata import (
     decode_metadata,
@@ -38,8 +37,9 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class CheckpointRow:
+# Rows are named tuples: a saver may hold very many, and the garbage collector stops tracking
+# tuples of plain strings and bytes, so stored history costs nothing at each collection.
+class CheckpointRow(NamedTuple):
     thread_id: str
     checkpoint_ns: str
     checkpoint_id: str
@@ -49,8 +49,7 @@ class CheckpointRow:
     metadata: str
 
 
-@dataclass(frozen=True, slots=True)
-class WriteRow:
+class WriteRow(NamedTuple):
     task_id: str
     idx: int
     channel: str

@@ -290,7 +290,7 @@ class InMemorySaver(
         stored = self.writes[(thread_id, checkpoint_ns, checkpoint_id)]
         for row in rows:
             key = (row.task_id, row.idx)
-            if row.replaces or key not in stored:
+            if row.idx < 0 or key not in stored:  # WriteRow.replaces, inlined (hot)
                 stored[key] = row
 
     def delete_thread(self, thread_id: str) -> None:

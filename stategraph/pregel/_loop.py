@@ -14,6 +14,7 @@ from typing import Any, Callable, Optional, Sequence
 
 from stategraph._context import TaskContext
 from stategraph.channels.base import MISSING
+from stategraph.checkpoint._ids import new_checkpoint_id
 from stategraph.constants import ERROR, INTERRUPT, NO_WRITES, PREVIOUS, RESUME
 from stategraph.errors import ErrorCode, GraphRecursionError, create_error_message
 from stategraph.pregel._apply import WriteTarget, apply_writes
@@ -179,7 +180,7 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin):
             parents = self.checkpoint_map if self.is_nested else {}
             self.metadata_base = get_checkpoint_metadata(self.config, {"parents": parents})
         if saved is None:
-            self.checkpoint_id = self._new_checkpoint_id(-2) if self.checkpointer else ""
+            self.checkpoint_id = new_checkpoint_id(-2) if self.checkpointer else ""
 
     # ------------------------------------------------------------------ the superstep
 

@@ -11,6 +11,7 @@ import datetime
 from typing import Any
 
 from stategraph.channels.base import MISSING
+from stategraph.checkpoint._ids import new_checkpoint_id
 from stategraph.constants import ERROR, INTERRUPT, NO_WRITES, RESUME
 from stategraph.pregel._node import Task
 
@@ -50,17 +51,12 @@ class PersistMixin:
             return [w for w in task.writes if w[0] == RESUME] + [(INTERRUPT, list(task.interrupts))]
         return task.writes or [(NO_WRITES, None)]
 
-    def _new_checkpoint_id(self, step: int) -> str:
-        from stategraph.checkpoint.base import uuid6
-
-        return str(uuid6(clock_seq=step))
-
     def _save_checkpoint(self, source: str, updated: set[str], changed: dict[str, Any]) -> None:
         if self.checkpointer is None:
             return
         self.unsaved_versions.update(changed)
         previous_config = self.checkpoint_config
-        self.checkpoint_id = self._new_checkpoint_id(self.step)
+        self.checkpoint_id = new_checkpoint_id(self.step)
         self.checkpoint_ts = datetime.datetime.now(datetime.timezone.utc).isoformat()
         self.parent_config = previous_config or None
         self.checkpoint_config = {

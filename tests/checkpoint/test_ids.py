@@ -12,6 +12,7 @@ from stategraph.checkpoint.base import (
     get_checkpoint_id,
     uuid6,
 )
+from stategraph.checkpoint._ids import new_checkpoint_id
 
 
 def test_uuid6_ids_are_unique_and_sort_as_strings_in_creation_order() -> None:
@@ -25,6 +26,15 @@ def test_uuid6_is_a_version_6_uuid_carrying_the_clock_seq() -> None:
     assert made.version == 6
     assert made.variant == uuid.RFC_4122
     assert made.clock_seq == 16383  # -1 masked to 14 bits
+
+
+def test_engine_checkpoint_ids_are_uuid6_strings_interleaving_in_order_with_uuid6() -> None:
+    made = [new_checkpoint_id(step) if step % 2 else str(uuid6(clock_seq=step)) for step in range(500)]
+    assert made == sorted(made)
+    parsed = uuid.UUID(made[7])
+    assert str(parsed) == made[7]  # canonical lowercase 8-4-4-4-12 form
+    assert parsed.version == 6 and parsed.variant == uuid.RFC_4122
+    assert parsed.clock_seq == 7
 
 
 def test_uuid6_stays_unique_across_threads() -> None:
