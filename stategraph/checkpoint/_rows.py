@@ -37,8 +37,8 @@ __all__ = [
 ]
 
 
-# Rows are named tuples: a saver may hold very many, and the garbage collector stops tracking
-# tuples of plain strings and bytes, so stored history costs nothing at each collection.
+# Rows are named tuples: savers build several per step, and a named tuple is made in a third
+# of the time a frozen dataclass takes.
 class CheckpointRow(NamedTuple):
     thread_id: str
     checkpoint_ns: str
