@@ -22,7 +22,7 @@ class TaskContext:
     The config dict is built on first use: most nodes never ask for it.
     """
 
-    __slots__ = ("_config", "_make_config", "runtime", "scratchpad", "write", "read_state")
+    __slots__ = ("_config", "_make_config", "runtime", "scratchpad", "write", "read_state", "node_error")
 
     def __init__(
         self,
@@ -40,6 +40,8 @@ class TaskContext:
         self.write = write or _no_write
         # The graph state as this task sees it (step start plus its own writes).
         self.read_state = read_state or dict
+        # For an error handler: the NodeError it handles (injected as ``error``).
+        self.node_error: Any = None
 
     @property
     def config(self) -> dict[str, Any]:

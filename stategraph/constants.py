@@ -15,6 +15,8 @@ TASKS = sys.intern("__pregel_tasks")
 INTERRUPT = sys.intern("__interrupt__")
 RESUME = sys.intern("__resume__")
 ERROR = sys.intern("__error__")
+# Marks a failed task whose error went to its node's error handler (value: the node name).
+ERROR_SOURCE_NODE = sys.intern("__error_source_node__")
 NO_WRITES = sys.intern("__no_writes__")
 RETURN = sys.intern("__return__")
 PREVIOUS = sys.intern("__previous__")
@@ -29,7 +31,7 @@ NS_END = sys.intern(":")
 NULL_TASK_ID = "00000000-0000-0000-0000-000000000000"
 
 # Writes that are bookkeeping, never applied to channels.
-RESERVED_WRITES = frozenset({NO_WRITES, PUSH, RESUME, INTERRUPT, RETURN, ERROR, "__error_source_node__"})
+RESERVED_WRITES = frozenset({NO_WRITES, PUSH, RESUME, INTERRUPT, RETURN, ERROR, ERROR_SOURCE_NODE})
 
 __all__ = ["END", "START", "TAG_HIDDEN", "TAG_NOSTREAM"]
 

@@ -51,6 +51,8 @@ def compile_nodes(
     channels[START] = EphemeralValue(builder.input_schema, key=START)
 
     for name, spec in builder.nodes.items():
+        if spec.is_error_handler:
+            continue
         key = f"branch:to:{name}"
         channels[key] = LastValueAfterFinish(Any, key=key) if spec.defer else EphemeralValue(Any, guard=False, key=key)
 
@@ -95,7 +97,6 @@ def compile_nodes(
         hidden=True,
         tags=(TAG_HIDDEN,),
     )
-    defaults = builder._node_defaults
     for name, spec in builder.nodes.items():
         keys = schema_keys(spec.input_schema)
         if root:
@@ -105,10 +106,11 @@ def compile_nodes(
         managed = {k: builder.managed[k] for k in keys if k in builder.managed}
         action = spec.runnable
         subgraphs = (action,) if hasattr(action, "builder") and hasattr(action, "nodes") else ()
-        retry = spec.retry_policy if spec.retry_policy is not None else defaults.get("retry_policy", ())
+        retry = spec.retry_policy or ()
         nodes[name] = PregelNode(
             name=name,
-            triggers=(f"branch:to:{name}", *join_triggers.get(name, ())),
+            # An error handler is never triggered by channels: the loop schedules it for a failure.
+            triggers=() if spec.is_error_handler else (f"branch:to:{name}", *join_triggers.get(name, ())),
             reads=reads,
             call=NodeCall(action, name),
             write=NodeWriter(
@@ -120,10 +122,12 @@ def compile_nodes(
             mapper=make_mapper(spec.input_schema),
             managed=managed,
             retry_policy=(retry,) if hasattr(retry, "max_attempts") else tuple(retry or ()),
-            cache_policy=spec.cache_policy or defaults.get("cache_policy"),
+            cache_policy=spec.cache_policy,
             metadata=dict(spec.metadata or {}),
             subgraphs=subgraphs,
             timeout=timeout_policy(spec.timeout),
+            error_handler=spec.error_handler_node,
+            is_error_handler=spec.is_error_handler,
         )
 
     output_keys = schema_keys(builder.output_schema)

@@ -34,6 +34,12 @@ class StateNodeSpec:
     ends: Union[tuple[str, ...], dict[str, str], None] = None
     defer: bool = False
     timeout: Any = None
+    is_error_handler: bool = False
+    error_handler_node: Optional[str] = None  # the hidden node that handles this node's failures
+
+
+ERROR_HANDLER_PREFIX = "__error_handler__"
+DEFAULT_ERROR_HANDLER = "__default_error_handler__"
 
 
 def _node_name(action: Any) -> str:
@@ -149,16 +155,23 @@ class StateGraph:
         cache_policy: Optional[CachePolicy] = None,
         destinations: Union[dict[str, str], tuple[str, ...], None] = None,
         timeout: Any = None,
+        error_handler: Any = None,
         **kwargs: Any,
     ) -> StateGraph:
-        """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after ``fn``)."""
+        """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after ``fn``).
+
+        ``error_handler`` runs, in the same step, when the node fails (after its retries): it
+        gets the node's input and ``error: NodeError``, and its return value is applied as the
+        node's would have been; the run goes on.
+        """
         if "input" in kwargs:
             warnings.warn("add_node(input=...) is deprecated; use input_schema=...", DeprecationWarning, stacklevel=2)
             input_schema = input_schema or kwargs.pop("input")
         if kwargs:
             raise TypeError(
                 f"add_node() got unexpected keyword arguments: {sorted(kwargs)}. Supported: "
-                "defer, metadata, input_schema, retry_policy, cache_policy, destinations, timeout."
+                "defer, metadata, input_schema, retry_policy, cache_policy, destinations, timeout, "
+                "error_handler."
             )
         if not isinstance(node, str):
             action = node
@@ -195,6 +208,10 @@ class StateGraph:
             found = literal_values(action)
             if found:
                 ends = tuple(found)
+        handler_name = None
+        if error_handler is not None:
+            handler_name = ERROR_HANDLER_PREFIX + name
+            self._add_error_handler(handler_name, error_handler, input_schema or self.state_schema)
         self.nodes[name] = StateNodeSpec(
             runnable=action,
             metadata=metadata,
@@ -204,8 +221,26 @@ class StateGraph:
             ends=ends,
             defer=defer,
             timeout=timeout,
+            error_handler_node=handler_name,
         )
         return self
+
+    def _add_error_handler(self, name: str, handler: Any, input_schema: Any) -> None:
+        if not callable(handler):
+            raise GraphBuildError(
+                f"error_handler for '{name}' must be a function or Runnable taking "
+                f"(state, error: NodeError); got {type(handler).__name__}."
+            )
+        if name in self.nodes:
+            raise GraphBuildError(f"Auto-generated error handler node `{name}` already exists.")
+        self.nodes[name] = StateNodeSpec(
+            runnable=handler,
+            metadata=None,
+            input_schema=input_schema,
+            retry_policy=None,
+            cache_policy=None,
+            is_error_handler=True,
+        )
 
     def add_edge(self, start_key: Union[str, Sequence[str]], end_key: str) -> StateGraph:
         """Run ``end_key`` after ``start_key``; a list of starts waits for all of them."""
@@ -311,16 +346,44 @@ class StateGraph:
         error_handler: Any = None,
         timeout: Any = None,
     ) -> StateGraph:
-        if error_handler is not None or timeout is not None:
-            raise NotImplementedError(
-                "set_node_defaults(error_handler=..., timeout=...) is not supported yet; "
-                "retry_policy and cache_policy are."
+        """Defaults applied at compile time to nodes that lack their own value.
+
+        ``retry_policy`` and ``timeout`` also apply to error-handler nodes (a timeout only to
+        async nodes: sync nodes cannot be timed out); ``cache_policy`` and ``error_handler``
+        only to regular nodes. Subgraphs do not inherit them.
+        """
+        if error_handler is not None and not callable(error_handler):
+            raise GraphBuildError(
+                "set_node_defaults(error_handler=...) must be a function or Runnable taking "
+                f"(state, error: NodeError); got {type(error_handler).__name__}."
             )
-        if retry_policy is not None:
-            self._node_defaults["retry_policy"] = retry_policy
-        if cache_policy is not None:
-            self._node_defaults["cache_policy"] = cache_policy
+        for key, value in (
+            ("retry_policy", retry_policy),
+            ("cache_policy", cache_policy),
+            ("error_handler", error_handler),
+            ("timeout", timeout),
+        ):
+            if value is not None:
+                self._node_defaults[key] = value
         return self
+
+    def _apply_node_defaults(self) -> None:
+        """Give every node the defaults of ``set_node_defaults`` it lacks (run by compile)."""
+        defaults = self._node_defaults
+        handler = defaults.get("error_handler")
+        if handler is not None and DEFAULT_ERROR_HANDLER not in self.nodes:
+            self._add_error_handler(DEFAULT_ERROR_HANDLER, handler, self.state_schema)
+        timeout = defaults.get("timeout")
+        for spec in self.nodes.values():
+            if not spec.is_error_handler:
+                if handler is not None and spec.error_handler_node is None:
+                    spec.error_handler_node = DEFAULT_ERROR_HANDLER
+                if spec.cache_policy is None:
+                    spec.cache_policy = defaults.get("cache_policy")
+            if spec.retry_policy is None:
+                spec.retry_policy = defaults.get("retry_policy")
+            if timeout is not None and spec.timeout is None and is_async_callable(spec.runnable):
+                spec.timeout = timeout
 
     # ------------------------------------------------------------------ validation
 
@@ -396,6 +459,7 @@ class StateGraph:
                 + (list(interrupt_after) if interrupt_after != "*" else [])
             )
         )
+        self._apply_node_defaults()
         self._register_schema_types()
         from stategraph.graph._compile import compile_nodes
 

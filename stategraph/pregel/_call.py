@@ -24,6 +24,17 @@ def _is_optional(annotation: Any) -> bool:
     return get_origin(annotation) is Union and type(None) in get_args(annotation)
 
 
+def _is_node_error(annotation: Any) -> bool:
+    """``error`` is injected only when annotated ``NodeError`` (optionally Optional)."""
+    if isinstance(annotation, str):
+        return annotation.replace("Optional[", "").rstrip("]").split("|")[0].strip().endswith("NodeError")
+    from stategraph.errors import NodeError
+
+    return annotation is NodeError or (
+        get_origin(annotation) is Union and NodeError in get_args(annotation)
+    )
+
+
 def _unwrap(action: Any) -> Any:
     while isinstance(action, functools.partial):
         action = action.func
@@ -73,10 +84,15 @@ class NodeCall:
         names = []
         optional = set()
         for param in signature.parameters.values():
-            if param.name in INJECTABLE and param.kind in (
+            if param.kind not in (
                 inspect.Parameter.POSITIONAL_OR_KEYWORD,
                 inspect.Parameter.KEYWORD_ONLY,
             ):
+                continue
+            if param.name == "error" and _is_node_error(param.annotation):
+                names.append("error")
+                optional.add("error")
+            elif param.name in INJECTABLE:
                 names.append(param.name)
                 if param.default is not inspect.Parameter.empty or _is_optional(param.annotation):
                     optional.add(param.name)
@@ -97,6 +113,8 @@ class NodeCall:
             elif name == "store":
                 # As in LangGraph, a graph without a store passes None.
                 kwargs["store"] = runtime.store
+            elif name == "error":
+                kwargs["error"] = context.node_error
         return kwargs
 
     def __call__(self, value: Any, context: TaskContext) -> Any:

@@ -162,20 +162,26 @@ def drive_sync(
                     yield events.popleft()
                 if tasks is None:
                     break
-                if len(tasks) == 1 and not eager and loop.graph.step_timeout is None:
-                    # A lone task's writes are saved with the step's checkpoint, atomically.
-                    task = tasks[0]
-                    run_task(loop, task, loop.task_context(task))
-                    loop.task_done(task)
-                    if task.error is not None or task.interrupts:
-                        calls.flush(loop)
-                    while events:
-                        yield events.popleft()
-                elif tasks:
-                    if pool is None:
-                        workers = loop.config.get("max_concurrency") or _default_workers()
-                        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stategraph")
-                    yield from _execute_in_threads(loop, tasks, pool, calls, events, wake, eager)
+                wave = tasks
+                while wave:
+                    if len(wave) == 1 and not eager and loop.graph.step_timeout is None:
+                        # A lone task's writes are saved with the step's checkpoint, atomically.
+                        task = wave[0]
+                        run_task(loop, task, loop.task_context(task))
+                        loop.task_done(task)
+                        if task.error is not None or task.interrupts:
+                            calls.flush(loop)
+                        while events:
+                            yield events.popleft()
+                    else:
+                        if pool is None:
+                            workers = loop.config.get("max_concurrency") or _default_workers()
+                            pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stategraph")
+                        yield from _execute_in_threads(loop, wave, pool, calls, events, wake, eager)
+                    wave = loop.take_error_handlers()
+                    if wave:
+                        calls.flush(loop)  # failures are saved before their handlers run
+                        tasks = [*tasks, *wave]
                 if loop._calls is not None:
                     loop._calls.settle()
                 _raise_task_error(tasks)
@@ -315,17 +321,23 @@ async def drive_async(
                     yield events.popleft()
                 if tasks is None:
                     break
-                if len(tasks) == 1 and not eager and loop.graph.step_timeout is None:
-                    task = tasks[0]
-                    await arun_task(loop, task, loop.task_context(task))
-                    loop.task_done(task)
-                    if task.error is not None or task.interrupts:
-                        await flush()
-                    while events:
-                        yield events.popleft()
-                elif tasks:
-                    async for event in _execute_concurrently(loop, tasks, flush, events, wake):
-                        yield event
+                wave = tasks
+                while wave:
+                    if len(wave) == 1 and not eager and loop.graph.step_timeout is None:
+                        task = wave[0]
+                        await arun_task(loop, task, loop.task_context(task))
+                        loop.task_done(task)
+                        if task.error is not None or task.interrupts:
+                            await flush()
+                        while events:
+                            yield events.popleft()
+                    else:
+                        async for event in _execute_concurrently(loop, wave, flush, events, wake):
+                            yield event
+                    wave = loop.take_error_handlers()
+                    if wave:
+                        await flush()  # failures are saved before their handlers run
+                        tasks = [*tasks, *wave]
                 if loop._calls is not None:
                     await loop._calls.asettle()
                 _raise_task_error(tasks)

@@ -18,6 +18,7 @@ from stategraph.checkpoint._ids import new_checkpoint_id
 from stategraph.constants import ERROR, INTERRUPT, NO_WRITES, PREVIOUS, RESUME
 from stategraph.errors import ErrorCode, GraphRecursionError, create_error_message
 from stategraph.pregel._apply import WriteTarget, apply_writes
+from stategraph.pregel._error_handlers import ErrorHandlerMixin, is_handled_failure
 from stategraph.pregel._input import InputMixin
 from stategraph.pregel._node import Task
 from stategraph.pregel._persist import PersistMixin, path_str
@@ -32,7 +33,7 @@ from stategraph.types import Interrupt
 def _int_next_version(current: Any) -> int:
     return 1 if current is None else current + 1
 
-class PregelLoop(InputMixin, PlanMixin, PersistMixin):
+class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin):
     """One run of a compiled graph on one thread (or one subgraph invocation)."""
 
     def __init__(
@@ -95,6 +96,7 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin):
             else _int_next_version
         )
         self.outbox: list[tuple[Any, ...]] = []
+        self.scheduled_handlers: list[Task] = []  # error-handler tasks the driver runs next
         self.tasks: dict[str, Task] = {}
         self.status = "pending"
         self.interrupts: list[Interrupt] = []
@@ -201,6 +203,7 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin):
             return None
         self.tasks = {task.id: task for task in tasks}
         if self.pending_writes:
+            self._resume_handled_failures(tasks)
             self._reattach_pending_writes(tasks)
         if self.interrupt_before and self._breakpoint_hit(self.interrupt_before, tasks):
             self.status = "interrupt_before"
@@ -215,7 +218,12 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin):
         runnable = []
         for task in tasks:
             if task.done:
-                if task.writes and not task.node.hidden and self.out.wants("updates"):
+                if (
+                    task.writes
+                    and not task.node.hidden
+                    and self.out.wants("updates")
+                    and not is_handled_failure(task)
+                ):
                     payload = updates_payload(task, self.graph.stream_channel_set, self.graph.single_stream_channel)
                     if payload is not None:
                         self.out.push("updates", {**payload, "__metadata__": {"cached": True}})
@@ -292,13 +300,15 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin):
             )
         if self.out.messages_handler is not None:
             self.out.messages_handler.on_task_start(self._task_config(task, runtime)["metadata"], task.input)
-        return TaskContext(
+        context = TaskContext(
             lambda: self._task_config(task, runtime),
             runtime,
             scratchpad,
             writes.extend,
             lambda: read_fresh(self.channels, self.stream_keys, writes),
         )
+        context.node_error = task.node_error
+        return context
 
     def _task_config(self, task: Task, runtime: Runtime) -> dict[str, Any]:
         if task.config is not None:
@@ -346,7 +356,8 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin):
         """Record a finished task (success, interrupt or error): save its writes, stream them."""
         task.done = True
         if task.error is not None:
-            self._save_writes(task.id, [(ERROR, task.error)], path_str(task.path))
+            if not self.route_failure_to_handler(task):
+                self._save_writes(task.id, [(ERROR, task.error)], path_str(task.path))
             return
         writes = task.writes
         if task.interrupts:

@@ -37,6 +37,8 @@ class PregelNode:
     hidden: bool = False
     subgraphs: tuple[Any, ...] = ()
     timeout: Any = None  # TimeoutPolicy for async nodes
+    error_handler: Optional[str] = None  # the node that runs when this one fails
+    is_error_handler: bool = False  # never planned: scheduled only for a failed task
 
 
 class Task:
@@ -58,6 +60,7 @@ class Task:
         "resume_values",
         "done",
         "call",
+        "node_error",
     )
 
     def __init__(
@@ -85,6 +88,7 @@ class Task:
         self.resume_values: list[Any] = []
         self.done = False
         self.call: Any = None
+        self.node_error: Any = None  # NodeError: the failure an error-handler task handles
 
     def __repr__(self) -> str:
         return f"Task({self.name!r}, id={self.id!r}, path={self.path!r})"

@@ -8,13 +8,24 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from stategraph.constants import INTERRUPT, NO_WRITES, NS_END, NS_SEP, PULL, PUSH, RESUME, TASKS
+from stategraph.constants import (
+    ERROR,
+    ERROR_SOURCE_NODE,
+    INTERRUPT,
+    NO_WRITES,
+    NS_END,
+    NS_SEP,
+    PULL,
+    PUSH,
+    RESUME,
+    TASKS,
+)
 from stategraph.pregel._node import PregelNode, Task, task_id
 from stategraph.pregel._read import read_channels
 from stategraph.types import Send
 
 # Pending writes that do not count as a task's successful result.
-SUCCESS_SKIP = frozenset({"__error__", INTERRUPT, RESUME, "__error_source_node__"})
+SUCCESS_SKIP = frozenset({ERROR, INTERRUPT, RESUME, ERROR_SOURCE_NODE})
 
 
 class PlanMixin:
