@@ -23,22 +23,6 @@ class State(TypedDict):
     x: Annotated[list, operator.add]
 
 
-@pytest.fixture(params=["sync", "async"])
-def stream(request: pytest.FixtureRequest) -> Callable[..., list[Any]]:
-    """``stream(graph, input, config=None, **kwargs)`` -> chunks, through stream or astream."""
-
-    def call(graph: Any, input: Any, config: Optional[dict[str, Any]] = None, **kwargs: Any) -> list[Any]:
-        if request.param == "sync":
-            return list(graph.stream(input, config, **kwargs))
-
-        async def collect() -> list[Any]:
-            return [chunk async for chunk in graph.astream(input, config, **kwargs)]
-
-        return asyncio.run(collect())
-
-    return call
-
-
 @pytest.fixture(params=["memory", "sqlite"])
 def saver(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     if request.param == "memory":

@@ -38,22 +38,6 @@ def append(name: str) -> Callable[[Any], dict[str, Any]]:
 Streamer = Callable[..., list[Any]]
 
 
-@pytest.fixture(params=["sync", "async"])
-def stream(request: pytest.FixtureRequest) -> Streamer:
-    """``stream(graph, input, config=None, **kwargs)`` -> list of chunks, sync or async."""
-
-    def call(graph: Any, input: Any, config: Optional[dict[str, Any]] = None, **kwargs: Any) -> list[Any]:
-        if request.param == "sync":
-            return list(graph.stream(input, config, **kwargs))
-
-        async def collect() -> list[Any]:
-            return [chunk async for chunk in graph.astream(input, config, **kwargs)]
-
-        return asyncio.run(collect())
-
-    return call
-
-
 def one_node() -> Any:
     return StateGraph(State).add_node("a", append("a")).add_edge(START, "a").compile()
 
