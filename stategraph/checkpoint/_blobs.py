@@ -134,8 +134,13 @@ def plan_blob_writes(
     cached: Mapping[str, StoredValue],
     channel_values: Mapping[str, Any],
     new_versions: Mapping[str, Any],
+    encoded: Optional[Mapping[int, tuple[str, bytes]]] = None,
 ) -> list[BlobWrite]:
-    """The rows to store for the channels in ``new_versions`` (and only those)."""
+    """The rows to store for the channels in ``new_versions`` (and only those).
+
+    ``encoded`` maps ``id(value)`` to bytes already made for objects that are still alive
+    (the step's writes, see ``encode_write_rows``); a value found there is not serialized again.
+    """
     writes = []
     for channel, raw_version in new_versions.items():
         version = str(raw_version)
@@ -144,9 +149,15 @@ def plan_blob_writes(
             writes.append(BlobWrite(row, StoredValue(version, EMPTY, False)))
             continue
         value = channel_values[channel]
-        previous = cached.get(channel) if type(value) is list else None
-        delta = _delta_write(serde, channel, version, value, previous) if previous else None
-        writes.append(delta or _snapshot_write(serde, channel, version, value))
+        if type(value) is list:
+            previous = cached.get(channel)
+            delta = _delta_write(serde, channel, version, value, previous) if previous else None
+            if delta is not None:
+                writes.append(delta)
+                continue
+        known = encoded.get(id(value)) if encoded else None
+        tag, data = known if known is not None else _dumps(serde, channel, value)
+        writes.append(BlobWrite(BlobRow(channel, version, tag, data), _cacheable(version, value)))
     return writes
 
 

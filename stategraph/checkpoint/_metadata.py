@@ -44,12 +44,15 @@ def get_checkpoint_metadata(
     (thread_id, checkpoint_id, checkpoint_ns, checkpoint_map), ``langgraph_*`` or ``__*`` keys.
     NUL characters are removed from strings.
     """
-    merged = {key: _strip_nul(value) for key, value in metadata.items()}
+    merged = dict(metadata)
+    for key, value in metadata.items():
+        if type(value) is str and "\x00" in value:
+            merged[key] = value.replace("\x00", "")
     for source in (config.get("metadata"), config.get("configurable")):
         if not source:
             continue
         for key, value in source.items():
-            if key in merged or not isinstance(key, str) or _is_excluded(key):
+            if key in merged or key in _EXCLUDED_KEYS or not isinstance(key, str) or _is_excluded(key):
                 continue
             if isinstance(value, (str, int, float, bool)):
                 merged[key] = _strip_nul(value)

@@ -93,7 +93,8 @@ def encode_checkpoint_row(
     metadata: Mapping[str, Any],
 ) -> CheckpointRow:
     thread_id, checkpoint_ns = thread_address(config)
-    without_values = {key: value for key, value in checkpoint.items() if key != "channel_values"}
+    without_values = dict(checkpoint)
+    without_values.pop("channel_values", None)
     try:
         tag, data = serde.dumps_typed(without_values)
     except Exception as error:
@@ -114,15 +115,25 @@ def encode_write_rows(
     writes: Sequence[tuple[str, Any]],
     task_id: str,
     task_path: str = "",
+    encoded: Optional[dict[int, tuple[str, bytes]]] = None,
 ) -> list[WriteRow]:
+    """Rows for a task's writes; ``encoded`` collects each value's bytes by ``id(value)``.
+
+    A step's checkpoint usually stores some of the very objects its tasks wrote (a plain
+    key's new value is the value written), so the caller can pass ``encoded`` on to
+    ``plan_blob_writes`` and serialize each of those once.
+    """
     rows = []
+    dumps = serde.dumps_typed
     for position, (channel, value) in enumerate(writes):
         try:
-            tag, data = serde.dumps_typed(value)
+            tag, data = dumps(value)
         except Exception as error:
             raise SerializationError(
                 f"Cannot store the write to channel {channel!r} by task {task_id!r}: {error}"
             ) from error
+        if encoded is not None:
+            encoded[id(value)] = (tag, data)
         rows.append(
             WriteRow(task_id, WRITES_IDX_MAP.get(channel, position), channel, tag, data, task_path)
         )

@@ -50,6 +50,11 @@ class BaseCheckpointSaver(Generic[V]):
 
     serde: SerializerProtocol = JsonPlusSerializer()
 
+    # True when ``put`` reads ``checkpoint["channel_values"]`` only for the channels in
+    # ``new_versions`` (as stategraph's savers do): the engine then leaves the others out.
+    # Some savers store unchanged values inline in every checkpoint, hence False by default.
+    reads_only_new_values: bool = False
+
     def __init__(self, *, serde: Optional[SerializerProtocol] = None) -> None:
         self.serde = maybe_add_typed_methods(serde if serde is not None else self.serde)
 

@@ -56,8 +56,8 @@ from stategraph.checkpoint.serde.base import SerializerProtocol
 
 __all__ = ["InMemorySaver", "MemorySaver"]
 
-_BlobKey = Tuple[str, str, str, str]  # thread_id, checkpoint_ns, channel, version
-_WritesKey = Tuple[str, str, str]  # thread_id, checkpoint_ns, checkpoint_id
+_BlobKey = Tuple[str, str, str]  # checkpoint_ns, channel, version
+_WritesKey = Tuple[str, str]  # checkpoint_ns, checkpoint_id
 
 
 class InMemorySaver(
@@ -73,15 +73,21 @@ class InMemorySaver(
     # Saves are cheap dict updates: the engine makes them inline instead of handing them to a
     # background thread, whatever the durability mode.
     is_in_process = True
+    reads_only_new_values = True
 
 
     def __init__(self, *, serde: Optional[SerializerProtocol] = None) -> None:
         super().__init__(serde=serde)
+        # Rows are kept as plain tuples (``CheckpointRow``, ``BlobRow``, ``WriteRow`` fields in
+        # order), in one dict per thread: the garbage collector stops tracking tuples of strings
+        # and bytes, and dicts that hold only those, so a long history held here does not slow
+        # down every collection of the process.
         # thread_id -> checkpoint_ns -> checkpoint_id -> row
-        self.storage: defaultdict[str, dict[str, dict[str, CheckpointRow]]] = defaultdict(dict)
-        self.blobs: dict[_BlobKey, BlobRow] = {}
-        # (thread_id, checkpoint_ns, checkpoint_id) -> (task_id, idx) -> row
-        self.writes: defaultdict[_WritesKey, dict[Tuple[str, int], WriteRow]] = defaultdict(dict)
+        self.storage: defaultdict[str, dict[str, dict[str, tuple]]] = defaultdict(dict)
+        # thread_id -> (checkpoint_ns, channel, version) -> row
+        self.blobs: defaultdict[str, dict[_BlobKey, tuple]] = defaultdict(dict)
+        # thread_id -> (checkpoint_ns, checkpoint_id) -> (task_id, idx) -> row
+        self.writes: defaultdict[str, dict[_WritesKey, dict[Tuple[str, int], tuple]]] = defaultdict(dict)
         self._latest: dict[Tuple[str, str], str] = {}
         self._values = ChannelValueCache()
         self._lock = threading.RLock()
@@ -111,7 +117,9 @@ class InMemorySaver(
             row = checkpoints.get(wanted)
             if row is None:
                 return None
-            return self._load(row, {}, remember=True, config=config if checkpoint_id else None)
+            return self._load(
+                CheckpointRow._make(row), {}, remember=True, config=config if checkpoint_id else None
+            )
 
     def list(
         self,
@@ -150,7 +158,7 @@ class InMemorySaver(
         wanted_id = get_checkpoint_id(config) if config else None
         before_id = get_checkpoint_id(before) if before else None
         rows = [
-            row
+            CheckpointRow._make(row)
             for thread_id in thread_ids
             for checkpoint_ns, checkpoints in self.storage.get(thread_id, {}).items()
             if wanted_ns is None or checkpoint_ns == wanted_ns
@@ -178,10 +186,13 @@ class InMemorySaver(
         values, decoded = assemble_values(self.serde, versions, blob_rows, cached, memo)
         if remember:
             self._values.update(thread_id, checkpoint_ns, decoded)
-        writes = self.writes.get((thread_id, checkpoint_ns, row.checkpoint_id), {})
+        writes = self.writes.get(thread_id, {}).get((checkpoint_ns, row.checkpoint_id), {})
         pending = decode_pending_writes(
             self.serde,
-            ((w.task_id, w.channel, w.type, w.value) for _, w in sorted(writes.items())),
+            (
+                (w.task_id, w.channel, w.type, w.value)
+                for w in map(WriteRow._make, (row for _, row in sorted(writes.items())))
+            ),
         )
         return to_checkpoint_tuple(row, stored, values, pending, config)
 
@@ -196,10 +207,12 @@ class InMemorySaver(
         for channel, version in missing.items():
             current: Optional[str] = version
             links = 0
-            while current is not None and links <= len(self.blobs):
-                row = self.blobs.get((thread_id, checkpoint_ns, channel, current))
-                if row is None:
+            blobs = self.blobs.get(thread_id, {})
+            while current is not None and links <= len(blobs):
+                stored = blobs.get((checkpoint_ns, channel, current))
+                if stored is None:
                     break
+                row = BlobRow._make(stored)
                 rows.append(row)
                 hit = cached.get(channel)
                 current = (
@@ -231,10 +244,11 @@ class InMemorySaver(
     ) -> RunnableConfig:
         row = encode_checkpoint_row(self.serde, config, checkpoint, metadata)
         thread_id, checkpoint_ns = row.thread_id, row.checkpoint_ns
+        encoded: Dict[int, Tuple[str, bytes]] = {}
         task_rows = [
             (
                 task.checkpoint_id or row.checkpoint_id,
-                encode_write_rows(self.serde, task.writes, task.task_id, task.task_path),
+                encode_write_rows(self.serde, task.writes, task.task_id, task.task_path, encoded),
             )
             for task in writes
         ]
@@ -244,25 +258,26 @@ class InMemorySaver(
                 self._values.channels(thread_id, checkpoint_ns),
                 checkpoint["channel_values"],
                 new_versions,
+                encoded,
             )
             remembered: dict[str, Optional[StoredValue]] = {}
+            blobs = self.blobs[thread_id]
             for write in plan:
                 blob = write.row
-                key = (thread_id, checkpoint_ns, blob.channel, blob.version)
+                key = (checkpoint_ns, blob.channel, blob.version)
                 if (
                     blob.base_version is not None
                     and (
-                        key in self.blobs
-                        or (thread_id, checkpoint_ns, blob.channel, blob.base_version)
-                        not in self.blobs
+                        key in blobs
+                        or (checkpoint_ns, blob.channel, blob.base_version) not in blobs
                     )
                     and write.as_snapshot is not None
                 ):
                     write = write.as_snapshot()
                     blob = write.row
-                self.blobs[key] = blob
+                blobs[key] = tuple(blob)
                 remembered[blob.channel] = write.stored
-            self.storage[thread_id].setdefault(checkpoint_ns, {})[row.checkpoint_id] = row
+            self.storage[thread_id].setdefault(checkpoint_ns, {})[row.checkpoint_id] = tuple(row)
             latest = self._latest.get((thread_id, checkpoint_ns))
             if latest is None or row.checkpoint_id > latest:
                 self._latest[(thread_id, checkpoint_ns)] = row.checkpoint_id
@@ -287,19 +302,20 @@ class InMemorySaver(
     def _store_writes(
         self, thread_id: str, checkpoint_ns: str, checkpoint_id: str, rows: Sequence[WriteRow]
     ) -> None:
-        stored = self.writes[(thread_id, checkpoint_ns, checkpoint_id)]
+        by_checkpoint = self.writes[thread_id]
+        stored = by_checkpoint.get((checkpoint_ns, checkpoint_id))
+        if stored is None:
+            stored = by_checkpoint[(checkpoint_ns, checkpoint_id)] = {}
         for row in rows:
             key = (row.task_id, row.idx)
             if row.idx < 0 or key not in stored:  # WriteRow.replaces, inlined (hot)
-                stored[key] = row
+                stored[key] = tuple(row)
 
     def delete_thread(self, thread_id: str) -> None:
         with self._lock:
             self.storage.pop(thread_id, None)
-            for blob_key in [key for key in self.blobs if key[0] == thread_id]:
-                del self.blobs[blob_key]
-            for writes_key in [key for key in self.writes if key[0] == thread_id]:
-                del self.writes[writes_key]
+            self.blobs.pop(thread_id, None)
+            self.writes.pop(thread_id, None)
             for latest_key in [key for key in self._latest if key[0] == thread_id]:
                 del self._latest[latest_key]
             self._values.drop_thread(thread_id)

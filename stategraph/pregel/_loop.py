@@ -62,6 +62,7 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin):
         configurable = config.get("configurable") or {}
         self.configurable = configurable
         self.checkpointer = checkpointer
+        self.checkpointer_reads_only_new_values = getattr(checkpointer, "reads_only_new_values", False)
         self.store = store
         self.cache = cache
         self.out = out

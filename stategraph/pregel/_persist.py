@@ -17,7 +17,7 @@ from stategraph.pregel._node import Task
 
 
 def path_str(path: tuple[Any, ...]) -> str:
-    return "~".join(str(part) for part in path)
+    return "~".join(map(str, path))
 
 
 class PersistMixin:
@@ -90,7 +90,9 @@ class PersistMixin:
     def current_checkpoint(self) -> dict[str, Any]:
         values = {}
         channels = self.channels
-        for name in self.versions:
+        # Values of unchanged channels are left out for savers that would not read them.
+        names = self.unsaved_versions if self.checkpointer_reads_only_new_values else self.versions
+        for name in names:
             channel = channels.get(name)
             if channel is not None:
                 value = channel.checkpoint()

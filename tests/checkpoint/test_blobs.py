@@ -13,6 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from stategraph.checkpoint._blobs import BlobRow, plan_blob_writes
+from stategraph.checkpoint._rows import CheckpointRow, WriteRow, encode_write_rows
 from stategraph.checkpoint.base import BaseCheckpointSaver, Checkpoint
 from stategraph.checkpoint.memory import InMemorySaver
 from stategraph.checkpoint.serde.jsonplus import JsonPlusSerializer
@@ -26,11 +28,20 @@ TURNS = 300
 def stored_bytes(saver: BaseCheckpointSaver[Any]) -> int:
     """Bytes of every stored value, checkpoint, metadata and write."""
     if isinstance(saver, InMemorySaver):
-        rows = [r for ns in saver.storage.values() for cps in ns.values() for r in cps.values()]
+        rows = [
+            CheckpointRow._make(r) for ns in saver.storage.values() for cps in ns.values() for r in cps.values()
+        ]
+        blobs = [BlobRow._make(b) for thread in saver.blobs.values() for b in thread.values()]
+        writes = [
+            WriteRow._make(w)
+            for thread in saver.writes.values()
+            for stored in thread.values()
+            for w in stored.values()
+        ]
         return (
-            sum(len(blob.blob) for blob in saver.blobs.values())
+            sum(len(blob.blob) for blob in blobs)
             + sum(len(row.checkpoint) + len(row.metadata) for row in rows)
-            + sum(len(w.value) for writes in saver.writes.values() for w in writes.values())
+            + sum(len(w.value) for w in writes)
         )
     assert isinstance(saver, SqliteSaver)
     saver.setup()
@@ -203,10 +214,15 @@ class CountingSerde(JsonPlusSerializer):
     def __init__(self) -> None:
         super().__init__()
         self.loads = 0
+        self.dumped = 0
 
     def loads_typed(self, data: tuple[str, bytes]) -> Any:
         self.loads += 1
         return super().loads_typed(data)
+
+    def dumps_typed(self, obj: Any) -> tuple[str, bytes]:
+        self.dumped += 1
+        return super().dumps_typed(obj)
 
 
 def test_reading_the_latest_checkpoint_again_decodes_no_channel_value(tmp_path: Path) -> None:
@@ -335,3 +351,16 @@ def test_every_checkpoint_replays_to_the_list_that_was_put(ops: list[tuple[Any, 
                     ]["messages"]
                     == value
                 )
+
+
+def test_a_value_written_by_the_step_is_serialized_once() -> None:
+    serde = CountingSerde()
+    written = {"plain": "value"}
+    encoded: dict[int, tuple[str, bytes]] = {}
+    rows = encode_write_rows(serde, [("key", written), ("other", 7)], "task", "", encoded)
+    assert serde.dumped == 2
+    plan = plan_blob_writes(serde, {}, {"key": written, "fresh": {"b": 2}}, {"key": "1", "fresh": "1"}, encoded)
+    assert serde.dumped == 3  # only the channel value the step did not write was serialized
+    by_channel = {write.row.channel: write.row for write in plan}
+    assert (by_channel["key"].type, by_channel["key"].blob) == (rows[0].type, rows[0].value)
+    assert serde.loads_typed((by_channel["fresh"].type, by_channel["fresh"].blob)) == {"b": 2}

@@ -64,6 +64,7 @@ class SqliteSaver(BaseCheckpointSaver[str]):
     # An embedded database: a save costs less than handing it to a writer thread, so the
     # engine saves inline even with durability="async" (and is the more durable for it).
     is_in_process = True
+    reads_only_new_values = True
 
     def __init__(
         self,

@@ -331,10 +331,11 @@ class SqliteCheckpointCore:
     ) -> Operation[StepCommit]:
         row = encode_checkpoint_row(serde, config, checkpoint, metadata)
         thread_id, checkpoint_ns = row.thread_id, row.checkpoint_ns
+        encoded: Dict[int, Tuple[str, bytes]] = {}
         task_rows = [
             (
                 task.checkpoint_id or row.checkpoint_id,
-                encode_write_rows(serde, task.writes, task.task_id, task.task_path),
+                encode_write_rows(serde, task.writes, task.task_id, task.task_path, encoded),
             )
             for task in writes
         ]
@@ -343,6 +344,7 @@ class SqliteCheckpointCore:
             self.values.channels(thread_id, checkpoint_ns),
             checkpoint["channel_values"],
             new_versions,
+            encoded,
         )
         remember: Dict[str, Optional[StoredValue]] = {}
         snapshots: List[Tuple[Any, ...]] = []
