@@ -1077,3 +1077,33 @@ async def test_abatch_without_return_exceptions_raises() -> None:
 
 def test_batch_of_nothing_is_empty() -> None:
     assert echo_graph().batch([]) == []
+
+
+class Pair(TypedDict):
+    a: int
+    b: int
+
+
+@pytest.mark.parametrize("reads_only_new_values", [False, True])
+def test_a_saver_gets_every_value_unless_it_reads_only_the_new_ones(reads_only_new_values: bool) -> None:
+    from stategraph.checkpoint.memory import InMemorySaver
+
+    class Recording(InMemorySaver):
+        def put_step(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any, writes: Any = ()) -> Any:
+            puts.append((sorted(checkpoint["channel_values"]), sorted(new_versions)))
+            return super().put_step(config, checkpoint, metadata, new_versions, writes)
+
+    Recording.reads_only_new_values = reads_only_new_values
+    puts: list[tuple[list[str], list[str]]] = []
+    graph = (
+        StateGraph(Pair)
+        .add_node("set_b", lambda state: {"b": 2})
+        .add_edge(START, "set_b")
+        .compile(checkpointer=Recording())
+    )
+    config = {"configurable": {"thread_id": "t"}}
+    assert graph.invoke({"a": 1, "b": 0}, config) == {"a": 1, "b": 2}
+    last_values, last_new = puts[-1]
+    assert last_new == ["b"]
+    assert last_values == (["b"] if reads_only_new_values else ["a", "b"])
+    assert graph.get_state(config).values == {"a": 1, "b": 2}
