@@ -22,7 +22,16 @@ class TaskContext:
     The config dict is built on first use: most nodes never ask for it.
     """
 
-    __slots__ = ("_config", "_make_config", "runtime", "scratchpad", "write", "read_state", "node_error")
+    __slots__ = (
+        "_config",
+        "_make_config",
+        "runtime",
+        "scratchpad",
+        "write",
+        "read_state",
+        "node_error",
+        "trace_run",
+    )
 
     def __init__(
         self,
@@ -42,6 +51,8 @@ class TaskContext:
         self.read_state = read_state or dict
         # For an error handler: the NodeError it handles (injected as ``error``).
         self.node_error: Any = None
+        # The node's run when callbacks listen (its branches report as its children).
+        self.trace_run: Any = None
 
     @property
     def config(self) -> dict[str, Any]:

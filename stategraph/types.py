@@ -39,6 +39,7 @@ __all__ = [
     "StreamMode",
     "StreamWriter",
     "TimeoutPolicy",
+    "TracePolicy",
     "StreamPart",
     "ValuesStreamPart",
     "UpdatesStreamPart",
@@ -49,6 +50,7 @@ __all__ = [
     "DebugStreamPart",
     "default_retry_on",
     "interrupt",
+    "omit_payload",
 ]
 
 N = TypeVar("N")
@@ -225,6 +227,25 @@ class CachePolicy:
 
     key_func: Callable[..., Union[str, bytes]] = _default_cache_key
     ttl: Optional[int] = None
+
+
+@dataclass(frozen=True, slots=True)
+class TracePolicy:
+    """What a node's own trace run records (``add_node(..., trace_policy=...)``).
+
+    ``process_inputs`` / ``process_outputs`` get the node's input / output and return the value
+    to record on its run (LangChain callbacks, ``astream_events``, LangSmith): a way to leave
+    out or summarise large payloads such as a long message history. The node itself still gets
+    and returns the real values. Not a way to redact secrets: child runs record what they see.
+    """
+
+    process_inputs: Optional[Callable[[Any], Any]] = None
+    process_outputs: Optional[Callable[[Any], Any]] = None
+
+
+def omit_payload(_value: Any) -> dict[str, Any]:
+    """A ``TracePolicy`` processor that records an empty payload (the run and its timing stay)."""
+    return {}
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,6 +128,7 @@ def compile_nodes(
             timeout=timeout_policy(spec.timeout),
             error_handler=spec.error_handler_node,
             is_error_handler=spec.is_error_handler,
+            trace_policy=spec.trace_policy,
         )
 
     output_keys = schema_keys(builder.output_schema)

@@ -15,6 +15,7 @@ from stategraph.constants import END, ROOT, START, TASKS
 from stategraph.errors import ErrorCode, InvalidUpdateError, ParentCommand, create_error_message
 from stategraph.graph._schema import fields_of_object
 from stategraph.pregel._call import NodeCall
+from stategraph.pregel._callbacks import abranch_run, aend_run, branch_run, end_run
 from stategraph.types import Command, Send
 
 logger = logging.getLogger("stategraph")
@@ -112,6 +113,14 @@ class Branch:
     def is_async(self) -> bool:
         return self.call is not None and self.call.is_async
 
+    @property
+    def run_name(self) -> str:
+        """The name of the branch's run in traces: its path function's (LangGraph's too)."""
+        path = self.path
+        if callable(getattr(path, "get_name", None)):
+            return path.get_name()
+        return getattr(path, "__name__", type(path).__name__)
+
 
 class NodeWriter:
     """Everything a node writes after its body ran, in LangGraph's order.
@@ -139,15 +148,22 @@ class NodeWriter:
         writes = self.update(returned) if self.update is not None else []
         if self.static:
             writes.extend(self.static)
-        for branch in self.branches:
+        for index, branch in enumerate(self.branches):
             value = self._branch_input(branch, returned, task, writes, read)
             context = current_task.get()
-            result = branch.call(value, context) if branch.call is not None else branch.path(value)  # type: ignore[arg-type]
-            if inspect.isawaitable(result):
-                raise TypeError(
-                    f"Branch '{branch.name}' is async and cannot run in a synchronous invocation. "
-                    "Use ainvoke()/astream(), or make the path function a plain def."
-                )
+            node_run = context.trace_run if context is not None else None
+            run = branch_run(node_run, index, branch.run_name, value) if node_run is not None else None
+            try:
+                result = branch.call(value, context) if branch.call is not None else branch.path(value)  # type: ignore[arg-type]
+                if inspect.isawaitable(result):
+                    raise TypeError(
+                        f"Branch '{branch.name}' is async and cannot run in a synchronous invocation. "
+                        "Use ainvoke()/astream(), or make the path function a plain def."
+                    )
+            except BaseException as error:
+                end_run(run, error=error)
+                raise
+            end_run(run, result)
             writes.extend(branch.destinations(result))
         return writes
 
@@ -155,15 +171,22 @@ class NodeWriter:
         writes = self.update(returned) if self.update is not None else []
         if self.static:
             writes.extend(self.static)
-        for branch in self.branches:
+        for index, branch in enumerate(self.branches):
             value = self._branch_input(branch, returned, task, writes, read)
             context = current_task.get()
-            if branch.call is not None:
-                result = await branch.call.acall(value, context)  # type: ignore[arg-type]
-            else:
-                result = branch.path(value)
-            if inspect.isawaitable(result):
-                result = await result
+            node_run = context.trace_run if context is not None else None
+            run = await abranch_run(node_run, index, branch.run_name, value) if node_run is not None else None
+            try:
+                if branch.call is not None:
+                    result = await branch.call.acall(value, context)  # type: ignore[arg-type]
+                else:
+                    result = branch.path(value)
+                if inspect.isawaitable(result):
+                    result = await result
+            except BaseException as error:
+                await aend_run(run, error=error)
+                raise
+            await aend_run(run, result)
             writes.extend(branch.destinations(result))
         return writes
 

@@ -15,7 +15,7 @@ from stategraph.graph._schema import first_param_schema, literal_values, parse_s
 from stategraph.graph._writers import Branch
 from stategraph.pregel._call import is_async_callable, is_runnable
 from stategraph.pregel._graph import Pregel
-from stategraph.types import CachePolicy, RetryPolicy
+from stategraph.types import CachePolicy, RetryPolicy, TracePolicy
 
 logger = logging.getLogger("stategraph")
 
@@ -36,6 +36,7 @@ class StateNodeSpec:
     timeout: Any = None
     is_error_handler: bool = False
     error_handler_node: Optional[str] = None  # the hidden node that handles this node's failures
+    trace_policy: Any = None  # TracePolicy: what the node's trace run records
 
 
 ERROR_HANDLER_PREFIX = "__error_handler__"
@@ -156,6 +157,7 @@ class StateGraph:
         destinations: Union[dict[str, str], tuple[str, ...], None] = None,
         timeout: Any = None,
         error_handler: Any = None,
+        trace_policy: Optional[TracePolicy] = None,
         **kwargs: Any,
     ) -> StateGraph:
         """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after ``fn``).
@@ -171,7 +173,7 @@ class StateGraph:
             raise TypeError(
                 f"add_node() got unexpected keyword arguments: {sorted(kwargs)}. Supported: "
                 "defer, metadata, input_schema, retry_policy, cache_policy, destinations, timeout, "
-                "error_handler."
+                "error_handler, trace_policy."
             )
         if not isinstance(node, str):
             action = node
@@ -222,6 +224,7 @@ class StateGraph:
             defer=defer,
             timeout=timeout,
             error_handler_node=handler_name,
+            trace_policy=trace_policy,
         )
         return self
 

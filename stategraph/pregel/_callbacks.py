@@ -44,23 +44,73 @@ async def astart_graph_run(config: dict[str, Any], name: str, input: Any) -> Opt
     return run
 
 
-def start_task_run(config: dict[str, Any], name: str, input: Any) -> Optional[Any]:
-    """Report a node run's start; the node's config then carries its child callbacks."""
+def start_task_run(config: dict[str, Any], name: str, input: Any, step: int) -> Optional[Any]:
+    """Report a node run's start, as LangGraph lays it out: the run is tagged
+    ``graph:step:<n>``, and the node body's own runs (models, tools) are its children tagged
+    ``seq:step:1``, under their own names."""
     if not callbacks_active(config):
         return None
     manager = _configure(config, is_async=False)
-    run = manager.on_chain_start(None, input, name=name)
-    config["callbacks"] = run.get_child()
+    manager.add_tags([f"graph:step:{step}"], inherit=False)
+    run = manager.on_chain_start(
+        None, input, name=config.pop("run_name", None) or name, run_id=config.pop("run_id", None)
+    )
+    config["callbacks"] = run.get_child("seq:step:1")
     return run
 
 
-async def astart_task_run(config: dict[str, Any], name: str, input: Any) -> Optional[Any]:
+async def astart_task_run(config: dict[str, Any], name: str, input: Any, step: int) -> Optional[Any]:
     if not callbacks_active(config):
         return None
     manager = _configure(config, is_async=True)
-    run = await manager.on_chain_start(None, input, name=name)
-    config["callbacks"] = run.get_child()
+    manager.add_tags([f"graph:step:{step}"], inherit=False)
+    run = await manager.on_chain_start(
+        None, input, name=config.pop("run_name", None) or name, run_id=config.pop("run_id", None)
+    )
+    config["callbacks"] = run.get_child("seq:step:1")
     return run
+
+
+def end_task_run(run: Any, output: Any, error: Optional[BaseException]) -> None:
+    """Report a node run's end; streaming handlers (``astream_events``) first get its output
+    as the run's one stream chunk."""
+    if run is None:
+        return
+    if error is None:
+        for handler in _streaming_handlers(run):
+            for _ in handler.tap_output_iter(run.run_id, iter((output,))):
+                pass
+    end_run(run, output, error)
+
+
+async def aend_task_run(run: Any, output: Any, error: Optional[BaseException]) -> None:
+    if run is None:
+        return
+    if error is None:
+        for handler in _streaming_handlers(run):
+            async for _ in handler.tap_output_aiter(run.run_id, _one(output)):
+                pass
+    await aend_run(run, output, error)
+
+
+async def _one(value: Any) -> Any:
+    yield value
+
+
+def _streaming_handlers(run: Any) -> list[Any]:
+    from langchain_core.tracers._streaming import _StreamingCallbackHandler
+
+    return [h for h in run.handlers if isinstance(h, _StreamingCallbackHandler)]
+
+
+def branch_run(node_run: Any, index: int, name: str, input: Any) -> Any:
+    """Start the run of a node's ``index``-th conditional branch (``seq:step:<3 + index>``:
+    after the node body and its state writes, as in LangGraph)."""
+    return node_run.get_child(f"seq:step:{index + 3}").on_chain_start(None, input, name=name)
+
+
+async def abranch_run(node_run: Any, index: int, name: str, input: Any) -> Any:
+    return await node_run.get_child(f"seq:step:{index + 3}").on_chain_start(None, input, name=name)
 
 
 def end_run(run: Any, output: Any = None, error: Optional[BaseException] = None) -> None:

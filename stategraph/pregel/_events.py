@@ -33,7 +33,6 @@ async def astream_events(
         raise ImportError(
             "astream_events needs langchain-core: pip install 'stategraph[agents]'."
         ) from error
-    kwargs.setdefault("stream_mode", "values")
     async for event in _astream_events_implementation_v2(
         graph, input, dict(config or {}), **filters, **kwargs
     ):

@@ -324,7 +324,6 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin):
             "langgraph_triggers": task.triggers,
             "langgraph_path": task.path,
             "langgraph_checkpoint_ns": task.ns,
-            "checkpoint_ns": task.ns,
         }
         configurable = {
             **self.configurable,

@@ -39,6 +39,7 @@ class PregelNode:
     timeout: Any = None  # TimeoutPolicy for async nodes
     error_handler: Optional[str] = None  # the node that runs when this one fails
     is_error_handler: bool = False  # never planned: scheduled only for a failed task
+    trace_policy: Any = None  # TracePolicy: what the node's own trace run records
 
 
 class Task:

@@ -20,7 +20,7 @@ from stategraph.errors import (
     NodeTimeoutError,
     ParentCommand,
 )
-from stategraph.pregel._callbacks import aend_run, astart_task_run, end_run, start_task_run
+from stategraph.pregel._callbacks import aend_task_run, astart_task_run, end_task_run, start_task_run
 from stategraph.pregel._node import Task
 from stategraph.pregel._read import read_fresh
 from stategraph.types import Command, RetryPolicy
@@ -65,7 +65,9 @@ async def _awrite(loop: Any, task: Task, returned: Any) -> None:
     writer = node.write
     if writer is None:
         return
-    if not getattr(writer, "is_async", False):
+    context = current_task.get()
+    traced = context is not None and context.trace_run is not None  # branch runs are awaited
+    if not traced and not getattr(writer, "is_async", False):
         _write(loop, task, returned)
         return
     channels = loop.channels
@@ -112,20 +114,32 @@ def _failed(task: Task, error: BaseException, attempt: int, policies: Any) -> Op
 
 def run_task(loop: Any, task: Task, context: TaskContext) -> None:
     """Run one task to completion (success, interrupt or error) on this thread."""
-    if loop.callbacks_enabled:
-        run = start_task_run(context.config, task.name, task.input)
+    if loop.callbacks_enabled and not task.node.hidden:
+        run = start_task_run(context.config, task.name, _traced_input(task), loop.step)
+        context.trace_run = run
         try:
             _run_task(loop, task, context)
         except BaseException as error:
-            end_run(run, error=error)
+            end_task_run(run, None, error)
             raise
-        end_run(run, _run_output(task), task.error or _interrupt_error(task))
+        end_task_run(run, _traced_output(task), task.error or _interrupt_error(task))
         return
     _run_task(loop, task, context)
 
 
-def _run_output(task: Task) -> Any:
-    return {key: value for key, value in task.writes if not key.startswith("branch:")}
+def _traced_input(task: Task) -> Any:
+    policy = task.node.trace_policy
+    if policy is not None and policy.process_inputs is not None:
+        return policy.process_inputs(task.input)
+    return task.input
+
+
+def _traced_output(task: Task) -> Any:
+    output = {key: value for key, value in task.writes if not key.startswith("branch:")}
+    policy = task.node.trace_policy
+    if policy is not None and policy.process_outputs is not None:
+        return policy.process_outputs(output)
+    return output
 
 
 def _interrupt_error(task: Task) -> Optional[BaseException]:
@@ -168,14 +182,15 @@ def _run_task(loop: Any, task: Task, context: TaskContext) -> None:
 
 async def arun_task(loop: Any, task: Task, context: TaskContext) -> None:
     """Run one task to completion on the event loop (sync bodies go to a worker thread)."""
-    if loop.callbacks_enabled:
-        run = await astart_task_run(context.config, task.name, task.input)
+    if loop.callbacks_enabled and not task.node.hidden:
+        run = await astart_task_run(context.config, task.name, _traced_input(task), loop.step)
+        context.trace_run = run
         try:
             await _arun_task(loop, task, context)
         except BaseException as error:
-            await aend_run(run, error=error)
+            await aend_task_run(run, None, error)
             raise
-        await aend_run(run, _run_output(task), task.error or _interrupt_error(task))
+        await aend_task_run(run, _traced_output(task), task.error or _interrupt_error(task))
         return
     await _arun_task(loop, task, context)
 

@@ -50,6 +50,29 @@ def resolve_durability(durability: Optional[str], checkpoint_during: Optional[bo
     return durability
 
 
+# Configurable keys a run's metadata carries too (as LangGraph's run config does), so every
+# callback handler and trace sees which thread and run an event belongs to.
+PROPAGATED_TO_METADATA = (
+    "thread_id",
+    "checkpoint_id",
+    "checkpoint_ns",
+    "task_id",
+    "run_id",
+    "assistant_id",
+    "graph_id",
+)
+
+
+def with_propagated_metadata(config: dict[str, Any]) -> None:
+    configurable = config.get("configurable") or {}
+    metadata = dict(config.get("metadata") or {})
+    for key in PROPAGATED_TO_METADATA:
+        value = configurable.get(key)
+        if value and key not in metadata:
+            metadata[key] = value
+    config["metadata"] = metadata
+
+
 def merge_configs(*configs: dict[str, Any]) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for config in configs:
@@ -102,6 +125,7 @@ class RunSetup:
         control: Any = None,
     ) -> tuple[PregelLoop, Any]:
         config, parent = self._resolve_run(config)
+        with_propagated_metadata(config)
         configurable = config.setdefault("configurable", {})
         checkpointer = self.checkpointer
         if parent is None:
