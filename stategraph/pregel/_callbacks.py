@@ -10,6 +10,15 @@ import sys
 from typing import Any, Optional
 
 
+def langchain_config_var() -> Any:
+    """LangChain's context variable for the config of child runs (None if it is not loaded)."""
+    if "langchain_core" not in sys.modules:
+        return None
+    from langchain_core.runnables.config import var_child_runnable_config
+
+    return var_child_runnable_config
+
+
 def callbacks_active(config: dict[str, Any]) -> bool:
     return bool(config.get("callbacks")) and "langchain_core" in sys.modules
 
@@ -129,3 +138,20 @@ async def aend_run(run: Any, output: Any = None, error: Optional[BaseException] 
         await run.on_chain_error(error)
     else:
         await run.on_chain_end(output)
+
+
+def progress_handler(touch: Any) -> Any:
+    """A callback handler that calls ``touch()`` on every LangChain event (idle timeouts)."""
+    from langchain_core.callbacks import BaseCallbackHandler
+
+    class _Progress(BaseCallbackHandler):
+        run_inline = True
+
+        def _touch(self, *args: Any, **kwargs: Any) -> None:
+            touch()
+
+        on_llm_start = on_chat_model_start = on_llm_new_token = on_llm_end = _touch
+        on_chain_start = on_chain_end = on_tool_start = on_tool_end = _touch
+        on_retriever_start = on_retriever_end = on_text = on_retry = on_custom_event = _touch
+
+    return _Progress()

@@ -128,10 +128,10 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin):
 
     def refresh_callbacks(self) -> None:
         """Decide once per run whether LangChain callbacks are in play."""
-        from stategraph.pregel._callbacks import callbacks_active
+        from stategraph.pregel._callbacks import callbacks_active, langchain_config_var
 
         self.callbacks_enabled = callbacks_active(self.config)
-        self.langchain_config_var = _langchain_config_var() if self.callbacks_enabled else None
+        self.langchain_config_var = langchain_config_var() if self.callbacks_enabled else None
 
     # ------------------------------------------------------------------ loading and input
 
@@ -468,15 +468,6 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin):
 
     def _custom_writer(self, chunk: Any) -> None:
         self.out.push("custom", chunk)
-
-def _langchain_config_var() -> Any:
-    import sys
-
-    if "langchain_core" not in sys.modules:
-        return None
-    from langchain_core.runnables.config import var_child_runnable_config
-
-    return var_child_runnable_config
 
 def _no_op(_: Any) -> None:
     return None

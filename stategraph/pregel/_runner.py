@@ -17,12 +17,18 @@ from stategraph.errors import (
     GraphBubbleUp,
     GraphInterrupt,
     InvalidUpdateError,
-    NodeTimeoutError,
     ParentCommand,
 )
-from stategraph.pregel._callbacks import aend_task_run, astart_task_run, end_task_run, start_task_run
+from stategraph.pregel._callbacks import (
+    aend_task_run,
+    astart_task_run,
+    end_task_run,
+    langchain_config_var,
+    start_task_run,
+)
 from stategraph.pregel._node import Task
 from stategraph.pregel._read import read_fresh
+from stategraph.pregel._timeout import run_with_timeout, watch_progress
 from stategraph.types import Command, RetryPolicy
 
 
@@ -198,20 +204,26 @@ async def arun_task(loop: Any, task: Task, context: TaskContext) -> None:
 async def _arun_task(loop: Any, task: Task, context: TaskContext) -> None:
     node = task.node
     policies = node.retry_policy or loop.graph.retry_policy
+    timeout = node.timeout if node.call is not None else None
+    clock = watch_progress(context, timeout) if timeout is not None and timeout.idle_timeout else None
+    lc_var = loop.langchain_config_var
+    if lc_var is None and clock is not None and timeout.refresh_on == "auto":
+        lc_var = langchain_config_var()  # model and tool events inside the node are progress
     attempt = 0
     while True:
         attempt += 1
         _start_attempt(task, attempt, context)
         context.scratchpad.reset_attempt()
         token = current_task.set(context)
-        lc_var = loop.langchain_config_var
         lc_token = lc_var.set(context.config) if lc_var is not None else None
         try:
             try:
                 if node.call is None:
                     returned = task.input
-                elif node.timeout is not None and node.timeout.run_timeout is not None:
-                    returned = await _with_timeout(node, node.call.acall(task.input, context))
+                elif timeout is not None:
+                    returned = await run_with_timeout(
+                        node.name, timeout, node.call.acall(task.input, context), clock
+                    )
                 else:
                     returned = await node.call.acall(task.input, context)
                 returned = await _resolve_awaitable_runnable(returned, task, context)
@@ -235,17 +247,6 @@ async def _arun_task(loop: Any, task: Task, context: TaskContext) -> None:
             if lc_token is not None:
                 lc_var.reset(lc_token)
         await asyncio.sleep(delay)
-
-
-async def _with_timeout(node: Any, call: Any) -> Any:
-    limit = node.timeout.run_timeout
-    started = time.monotonic()
-    try:
-        return await asyncio.wait_for(call, limit)
-    except asyncio.TimeoutError:
-        raise NodeTimeoutError(
-            node.name, time.monotonic() - started, kind="run", run_timeout=limit
-        ) from None
 
 
 async def _resolve_awaitable_runnable(returned: Any, task: Task, context: TaskContext) -> Any:
