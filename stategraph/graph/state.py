@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import warnings
-from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence, Union
 
 from stategraph.channels.base import BaseChannel
@@ -14,42 +13,18 @@ from stategraph.errors import GraphBuildError
 from stategraph.graph._schema import first_param_schema, literal_values, parse_schema
 from stategraph.graph._writers import Branch
 from stategraph.pregel._call import is_async_callable, is_runnable
-from stategraph.pregel._graph import Pregel
+from stategraph.graph._compiled import CompiledStateGraph
+from stategraph.graph._node_spec import (
+    DEFAULT_ERROR_HANDLER,
+    ERROR_HANDLER_PREFIX,
+    StateNodeSpec,
+    node_name,
+)
 from stategraph.types import CachePolicy, RetryPolicy, TracePolicy
 
 logger = logging.getLogger("stategraph")
 
 __all__ = ["CompiledStateGraph", "StateGraph"]
-
-
-@dataclass
-class StateNodeSpec:
-    """A node as added to the builder."""
-
-    runnable: Any
-    metadata: Optional[dict[str, Any]]
-    input_schema: Any
-    retry_policy: Any
-    cache_policy: Optional[CachePolicy]
-    ends: Union[tuple[str, ...], dict[str, str], None] = None
-    defer: bool = False
-    timeout: Any = None
-    is_error_handler: bool = False
-    error_handler_node: Optional[str] = None  # the hidden node that handles this node's failures
-    trace_policy: Any = None  # TracePolicy: what the node's trace run records
-
-
-ERROR_HANDLER_PREFIX = "__error_handler__"
-DEFAULT_ERROR_HANDLER = "__default_error_handler__"
-
-
-def _node_name(action: Any) -> str:
-    if is_runnable(action) and hasattr(action, "get_name"):
-        return action.get_name()
-    name = getattr(action, "__name__", None)
-    if isinstance(name, str):
-        return name
-    return type(action).__name__
 
 
 class StateGraph:
@@ -177,7 +152,7 @@ class StateGraph:
             )
         if not isinstance(node, str):
             action = node
-            name = _node_name(action)
+            name = node_name(action)
         else:
             name = node
             if action is None:
@@ -316,7 +291,7 @@ class StateGraph:
                 name, action = item
             else:
                 action = item
-                name = _node_name(action)
+                name = node_name(action)
             if name in self.nodes:
                 raise GraphBuildError(
                     f"Node names must be unique: node with the name '{name}' already exists. "
@@ -497,59 +472,3 @@ class StateGraph:
             found |= collect_schema_types(schema)
         if found:
             register_types(*found)
-
-
-class CompiledStateGraph(Pregel):
-    """A compiled ``StateGraph``: run it with invoke/stream, inspect it with get_state."""
-
-    def __init__(self, *, builder: StateGraph, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.builder = builder
-
-    def map_input(self, input: Any) -> list[tuple[str, Any]]:
-        if input is None:
-            return []
-        return [(START, input)]
-
-    def coerce_output(self, value: Any) -> Any:
-        """``version="v2"`` outputs are instances of the output schema's own class."""
-        from stategraph.graph._schema import make_mapper, schema_keys
-
-        schema = self.builder.output_schema
-        mapper = make_mapper(schema)
-        if mapper is None or not isinstance(value, dict):
-            return value
-        keys = schema_keys(schema)
-        return mapper({k: v for k, v in value.items() if k in keys})
-
-    def get_graph(self, config: Optional[dict[str, Any]] = None, *, xray: Union[bool, int] = False) -> Any:
-        """A drawable picture of the graph (``draw_mermaid()``, ``draw_ascii()``)."""
-        from stategraph.graph._draw import draw_graph
-
-        return draw_graph(
-            self.builder,
-            interrupt_before=self.interrupt_before_nodes,
-            interrupt_after=self.interrupt_after_nodes,
-            xray=xray,
-            name=self.name,
-        )
-
-    async def aget_graph(self, config: Optional[dict[str, Any]] = None, *, xray: Union[bool, int] = False) -> Any:
-        return self.get_graph(config, xray=xray)
-
-    def get_input_jsonschema(self, config: Optional[dict[str, Any]] = None) -> dict[str, Any]:
-        from stategraph.graph._jsonschema import schema_to_jsonschema
-
-        return schema_to_jsonschema(self.builder.input_schema, "Input")
-
-    def get_output_jsonschema(self, config: Optional[dict[str, Any]] = None) -> dict[str, Any]:
-        from stategraph.graph._jsonschema import schema_to_jsonschema
-
-        return schema_to_jsonschema(self.builder.output_schema, "Output")
-
-    def get_context_jsonschema(self) -> Optional[dict[str, Any]]:
-        if self.builder.context_schema is None:
-            return None
-        from stategraph.graph._jsonschema import schema_to_jsonschema
-
-        return schema_to_jsonschema(self.builder.context_schema, "Context")
