@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
-from typing import Any, AsyncIterator, Iterator, Optional
+from typing import Any, AsyncIterator, Iterator, Optional, Sequence
 
 _DONE = object()
 
@@ -63,3 +63,45 @@ def stream_events(
             raise item
         yield item
     worker.join()
+
+
+class EventMethods:
+    """``Pregel``'s LangChain events methods."""
+
+    async def astream_events(
+        self,
+        input: Any,
+        config: Optional[dict[str, Any]] = None,
+        *,
+        version: str = "v2",
+        include_names: Optional[Sequence[str]] = None,
+        include_types: Optional[Sequence[str]] = None,
+        include_tags: Optional[Sequence[str]] = None,
+        exclude_names: Optional[Sequence[str]] = None,
+        exclude_types: Optional[Sequence[str]] = None,
+        exclude_tags: Optional[Sequence[str]] = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """LangChain's events API (``version="v2"``): every graph, node, model and tool event."""
+        async for event in astream_events(
+            self,
+            input,
+            config,
+            version=version,
+            filters=dict(
+                include_names=include_names,
+                include_types=include_types,
+                include_tags=include_tags,
+                exclude_names=exclude_names,
+                exclude_types=exclude_types,
+                exclude_tags=exclude_tags,
+            ),
+            **kwargs,
+        ):
+            yield event
+
+    def stream_events(
+        self, input: Any, config: Optional[dict[str, Any]] = None, *, version: str = "v2", **kwargs: Any
+    ) -> Iterator[dict[str, Any]]:
+        """Sync ``astream_events``: the events of a run, from a worker thread's event loop."""
+        yield from stream_events(self, input, config, version=version, **kwargs)

@@ -11,7 +11,6 @@ import asyncio
 import os
 import queue
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, AsyncIterator, Iterator, Optional, Sequence, Union
 
 from stategraph.channels.base import BaseChannel
@@ -20,7 +19,9 @@ from stategraph.channels.untracked_value import UntrackedValue
 from stategraph.constants import NS_SEP, TASKS
 from stategraph.errors import GraphInterrupt
 from stategraph.pregel._callbacks import aend_run, astart_graph_run, end_run, start_graph_run
+from stategraph.pregel._batch import BatchMethods
 from stategraph.pregel._driver import _WAKE, drive_async, drive_sync
+from stategraph.pregel._events import EventMethods
 from stategraph.pregel._loop import PregelLoop
 from stategraph.pregel._node import PregelNode
 from stategraph.pregel._output import StreamShape, invoke_output
@@ -34,7 +35,7 @@ DEFAULT_RECURSION_LIMIT = int(
 
 
 
-class Pregel(RunSetup, StateMethods):
+class Pregel(RunSetup, StateMethods, BatchMethods, EventMethods):
     """A compiled graph: nodes subscribed to channels, run in supersteps.
 
     Subclassed by ``CompiledStateGraph``; also usable directly (LangGraph's low-level API).
@@ -407,108 +408,6 @@ class Pregel(RunSetup, StateMethods):
             raise
         await aend_run(run, loop.output)
         return invoke_output(loop, version)
-
-    # -------------------------------------------------------------- batch
-
-    def batch(
-        self,
-        inputs: Sequence[Any],
-        config: Union[None, dict[str, Any], Sequence[dict[str, Any]]] = None,
-        *,
-        return_exceptions: bool = False,
-        **kwargs: Any,
-    ) -> list[Any]:
-        """``invoke`` each input concurrently (threads), results in input order."""
-        if not inputs:
-            return []
-        configs = list(config) if isinstance(config, (list, tuple)) else [config or {}] * len(inputs)
-        if len(configs) != len(inputs):
-            raise ValueError(
-                f"batch() got {len(inputs)} inputs but {len(configs)} configs; pass one config "
-                "or one per input."
-            )
-
-        def one(pair: tuple[Any, Any]) -> Any:
-            try:
-                return self.invoke(pair[0], pair[1], **kwargs)
-            except Exception as error:
-                if return_exceptions:
-                    return error
-                raise
-
-        workers = (configs[0] or {}).get("max_concurrency") or None
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(one, zip(inputs, configs)))
-
-    async def abatch(
-        self,
-        inputs: Sequence[Any],
-        config: Union[None, dict[str, Any], Sequence[dict[str, Any]]] = None,
-        *,
-        return_exceptions: bool = False,
-        **kwargs: Any,
-    ) -> list[Any]:
-        """Async ``batch``."""
-        configs = list(config) if isinstance(config, (list, tuple)) else [config or {}] * len(inputs)
-        limit = (configs[0] or {}).get("max_concurrency") if configs else None
-        semaphore = asyncio.Semaphore(limit) if limit else None
-
-        async def one(value: Any, cfg: Any) -> Any:
-            try:
-                if semaphore is None:
-                    return await self.ainvoke(value, cfg, **kwargs)
-                async with semaphore:
-                    return await self.ainvoke(value, cfg, **kwargs)
-            except Exception as error:
-                if return_exceptions:
-                    return error
-                raise
-
-        return list(await asyncio.gather(*(one(v, c) for v, c in zip(inputs, configs))))
-
-    # -------------------------------------------------------------- LangChain events
-
-    async def astream_events(
-        self,
-        input: Any,
-        config: Optional[dict[str, Any]] = None,
-        *,
-        version: str = "v2",
-        include_names: Optional[Sequence[str]] = None,
-        include_types: Optional[Sequence[str]] = None,
-        include_tags: Optional[Sequence[str]] = None,
-        exclude_names: Optional[Sequence[str]] = None,
-        exclude_types: Optional[Sequence[str]] = None,
-        exclude_tags: Optional[Sequence[str]] = None,
-        **kwargs: Any,
-    ) -> AsyncIterator[dict[str, Any]]:
-        """LangChain's events API (``version="v2"``): every graph, node, model and tool event."""
-        from stategraph.pregel._events import astream_events
-
-        async for event in astream_events(
-            self,
-            input,
-            config,
-            version=version,
-            filters=dict(
-                include_names=include_names,
-                include_types=include_types,
-                include_tags=include_tags,
-                exclude_names=exclude_names,
-                exclude_types=exclude_types,
-                exclude_tags=exclude_tags,
-            ),
-            **kwargs,
-        ):
-            yield event
-
-    def stream_events(
-        self, input: Any, config: Optional[dict[str, Any]] = None, *, version: str = "v2", **kwargs: Any
-    ) -> Iterator[dict[str, Any]]:
-        """Sync ``astream_events``: the events of a run, from a worker thread's event loop."""
-        from stategraph.pregel._events import stream_events
-
-        yield from stream_events(self, input, config, version=version, **kwargs)
 
     # -------------------------------------------------------------- introspection
 

@@ -174,7 +174,7 @@ def test_pre_bound_model_must_match_the_tools() -> None:
 
 def test_model_string_needs_langchain() -> None:
     try:
-        import langchain
+        import langchain  # noqa: F401
     except ImportError:
         with pytest.raises(ImportError, match="pip install langchain"):
             create_react_agent("openai:gpt-4.1", [add])

@@ -8,7 +8,7 @@ import asyncio
 import operator
 import re
 import threading
-from typing import Annotated, Any, Callable, Optional, TypedDict
+from typing import Annotated, Any, Callable, TypedDict
 
 import pytest
 
