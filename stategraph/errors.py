@@ -44,6 +44,7 @@ __all__ = [
     "InvalidUpdateError",
     "NodeCancelledError",
     "NodeError",
+    "is_invalid_resume",
     "NodeInterrupt",
     "NodeTimeoutError",
     "ParentCommand",
@@ -175,6 +176,23 @@ class NodeCancelledError(StategraphError):
     def __init__(self, node: str) -> None:
         super().__init__(f"Node '{node}' was cancelled.")
         self.node = node
+
+
+_INVALID_RESUME = "_stategraph_invalid_resume"
+
+
+def mark_invalid_resume(error: BaseException) -> None:
+    """Mark ``error`` as raised because a resume answer failed ``interrupt``'s response_schema."""
+    setattr(error, _INVALID_RESUME, True)
+
+
+def is_invalid_resume(error: BaseException) -> bool:
+    """Whether ``error`` was raised because a resume answer did not match ``response_schema``.
+
+    ``ToolNode`` lets such errors fail the run (rather than telling the model about them), so
+    the interrupt stays pending and can be answered again.
+    """
+    return getattr(error, _INVALID_RESUME, False) is True
 
 
 @dataclass(frozen=True, slots=True)

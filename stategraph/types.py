@@ -91,10 +91,13 @@ class Interrupt:
 
     value: Any
     id: str = "placeholder-id"
+    # JSON Schema of the answer the interrupt expects, when ``interrupt()`` was given one.
+    response_schema: Any = field(default=None, kw_only=True)
 
     @classmethod
-    def from_ns(cls, value: Any, ns: str) -> Interrupt:
-        return cls(value=value, id=xxhash.xxh3_128_hexdigest(ns.encode()))
+    def from_ns(cls, value: Any, ns: str, *, answered: int = 0, response_schema: Any = None) -> Interrupt:
+        """The interrupt raised in task namespace ``ns`` after ``answered`` earlier answers."""
+        return cls(value=value, id=interrupt_id(ns, answered), response_schema=response_schema)
 
     @property
     def interrupt_id(self) -> str:
@@ -370,23 +373,73 @@ StreamPart = Union[
 ]
 
 
-def interrupt(value: Any) -> Any:
+def interrupt(value: Any, *, response_schema: Any = None) -> Any:
     """Pause the run here and surface ``value`` to the caller.
 
     The first call raises ``GraphInterrupt``; the run resumes with ``Command(resume=answer)``,
     the node re-runs from the top, and this call returns ``answer``. Several calls in one node
     are answered in order. Requires a checkpointer.
+
+    ``response_schema`` (a JSON Schema dict, or a type pydantic can validate) describes the
+    answer: the surfaced ``Interrupt`` carries it as JSON Schema, and with a type the answer is
+    validated (and converted) on resume. An answer that does not validate raises pydantic's
+    ``ValidationError`` (``is_invalid_resume(error)`` is true) and the interrupt stays pending,
+    to be answered again.
     """
     from stategraph._context import current_scratchpad
 
+    adapter = _response_adapter(response_schema)
     scratchpad = current_scratchpad("interrupt")
     index = scratchpad.next_interrupt_index()
     resume_values = scratchpad.resume_values
     if index < len(resume_values):
-        return resume_values[index]
+        validated = _validated_answer(adapter, resume_values[index])
+        scratchpad.save_resume_values()  # an answer given by interrupt id is kept for re-runs
+        return validated
     found, answer = scratchpad.take_global_resume()
     if found:
+        validated = _validated_answer(adapter, answer)
         resume_values.append(answer)
         scratchpad.save_resume_values()
+        return validated
+    schema = adapter.json_schema() if adapter is not None else response_schema
+    raise GraphInterrupt(
+        (
+            Interrupt.from_ns(
+                value, scratchpad.namespace, answered=len(resume_values), response_schema=schema
+            ),
+        )
+    )
+
+
+def interrupt_id(namespace: str, answered: int = 0) -> str:
+    """The id of the interrupt a task raises after ``answered`` answers (LangGraph's scheme)."""
+    key = f"{namespace}|{answered}" if answered else namespace
+    return xxhash.xxh3_128_hexdigest(key.encode())
+
+
+def _response_adapter(response_schema: Any) -> Any:
+    if response_schema is None or isinstance(response_schema, dict):
+        return None
+    try:
+        from pydantic import TypeAdapter
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "interrupt(response_schema=<type>) validates answers with pydantic: pip install "
+            "pydantic, or pass the JSON Schema as a dict."
+        ) from error
+    return TypeAdapter(response_schema)
+
+
+def _validated_answer(adapter: Any, answer: Any) -> Any:
+    if adapter is None:
         return answer
-    raise GraphInterrupt((Interrupt.from_ns(value, scratchpad.namespace),))
+    from pydantic import ValidationError
+
+    try:
+        return adapter.validate_python(answer)
+    except ValidationError as error:
+        from stategraph.errors import mark_invalid_resume
+
+        mark_invalid_resume(error)
+        raise

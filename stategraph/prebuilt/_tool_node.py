@@ -19,7 +19,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.tools import tool as create_tool
 from pydantic import ValidationError
 
-from stategraph.errors import GraphBubbleUp
+from stategraph.errors import GraphBubbleUp, is_invalid_resume
 from stategraph.prebuilt._injection import (
     ToolInjections,
     ToolRuntime,
@@ -203,6 +203,8 @@ class ToolNode(NodeRunnable):
         except GraphBubbleUp:
             raise
         except Exception as error:
+            if is_invalid_resume(error):
+                raise
             return self._error_message(error, request.tool_call)
 
     async def _arun_one(self, request: ToolCallRequest, kind: InputKind) -> ToolOutput:
@@ -218,6 +220,8 @@ class ToolNode(NodeRunnable):
         except GraphBubbleUp:
             raise
         except Exception as error:
+            if is_invalid_resume(error):
+                raise
             return self._error_message(error, request.tool_call)
         return await self._aexecute(request, kind)
 
@@ -231,11 +235,15 @@ class ToolNode(NodeRunnable):
             try:
                 response = unwrap_tool_return(tool.invoke(arguments, request.runtime.config))
             except ValidationError as error:
+                if is_invalid_resume(error):
+                    raise  # the answer to an interrupt() inside the tool: answer it again
                 raise invocation_error(call["name"], error, call["args"], injections.hidden) from error
             return normalize_response(response, call, kind, self._messages_key)
         except GraphBubbleUp:
             raise
         except Exception as error:
+            if is_invalid_resume(error):
+                raise
             return self._error_message(error, call)
 
     async def _aexecute(self, request: ToolCallRequest, kind: InputKind) -> ToolOutput:
@@ -248,11 +256,15 @@ class ToolNode(NodeRunnable):
             try:
                 response = unwrap_tool_return(await tool.ainvoke(arguments, request.runtime.config))
             except ValidationError as error:
+                if is_invalid_resume(error):
+                    raise  # the answer to an interrupt() inside the tool: answer it again
                 raise invocation_error(call["name"], error, call["args"], injections.hidden) from error
             return normalize_response(response, call, kind, self._messages_key)
         except GraphBubbleUp:
             raise
         except Exception as error:
+            if is_invalid_resume(error):
+                raise
             return self._error_message(error, call)
 
     def _prepare(self, request: ToolCallRequest) -> ToolMessage | tuple[BaseTool, ToolCall, ToolInjections]:

@@ -27,7 +27,7 @@ from stategraph.pregel._read import read_channels, read_fresh
 from stategraph.pregel._scratchpad import ResumeInbox, TaskScratchpad
 from stategraph.pregel._stream import StreamOut, task_result_payload, task_start_payload, updates_payload
 from stategraph.runtime import ExecutionInfo, Runtime
-from stategraph.types import Interrupt
+from stategraph.types import Interrupt, interrupt_id
 
 
 def _int_next_version(current: Any) -> int:
@@ -274,7 +274,11 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin):
         """What the task's code sees through get_config(), interrupt() and the injectables."""
         resume_values = task.resume_values
         if self.inbox.by_interrupt_id:
-            mapped = self.inbox.by_interrupt_id.get(_interrupt_id(task.ns), MISSING)
+            # The answer to the task's next interrupt (older ids: all of a task's were its first).
+            by_id = self.inbox.by_interrupt_id
+            mapped = by_id.get(interrupt_id(task.ns, len(resume_values)), MISSING)
+            if mapped is MISSING:
+                mapped = by_id.get(interrupt_id(task.ns), MISSING)
             if mapped is not MISSING:
                 resume_values = [*resume_values, mapped]
         writes = task.writes
@@ -471,11 +475,6 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin):
 
 def _no_op(_: Any) -> None:
     return None
-
-def _interrupt_id(namespace: str) -> str:
-    import xxhash
-
-    return xxhash.xxh3_128_hexdigest(namespace.encode())
 
 def _writes_output(task: Task) -> Any:
     return [value for key, value in task.writes]

@@ -138,7 +138,9 @@ def task_result_payload(task: Any, graph: Any) -> dict[str, Any]:
         "name": task.name,
         "error": repr(task.error) if task.error is not None else None,
         "result": _fold_result([w for w in task.writes if w[0] not in (RESUME, ERROR, INTERRUPT)], graph),
-        "interrupts": [{"value": i.value, "id": i.id} for i in task.interrupts],
+        "interrupts": [
+            {"value": i.value, "id": i.id, "response_schema": i.response_schema} for i in task.interrupts
+        ],
     }
 
 

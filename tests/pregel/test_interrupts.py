@@ -7,6 +7,7 @@ import operator
 from typing import Annotated, Any, Callable, TypedDict
 
 import pytest
+import typing_extensions
 
 from stategraph.checkpoint.memory import InMemorySaver
 from stategraph.errors import EmptyInputError, InvalidUpdateError, ResumeError
@@ -53,7 +54,11 @@ def test_two_interrupts_in_one_node_are_answered_in_order_and_rerun_the_node() -
     assert (state.metadata["source"], state.metadata["step"], state.metadata["parents"]) == ("loop", 0, {})
 
     second = list(graph.stream(Command(resume="A"), config, stream_mode="updates"))
-    assert second == [{"__interrupt__": (Interrupt(value={"q": 2}, id=pending.id),)}]
+    [[next_pending]] = [chunk["__interrupt__"] for chunk in second]
+    # Each interrupt of a task has its own id: the namespace's, then namespace|answers-so-far.
+    assert next_pending == Interrupt(value={"q": 2}, id=next_pending.id)
+    assert next_pending.id != pending.id and len(next_pending.id) == 32
+    assert graph.get_state(config).interrupts == (next_pending,)
 
     final = list(graph.stream(Command(resume="B"), config, stream_mode=["updates", "values"]))
     assert final == [
@@ -290,3 +295,62 @@ def test_goto_command_input_steers_a_thread() -> None:
     config = thread()
     graph.invoke({"x": []}, config)
     assert graph.invoke(Command(goto="b", update={"x": ["steer"]}), config) == {"x": ["a", "steer", "b"]}
+
+
+def test_the_second_interrupt_of_a_node_is_answered_by_its_own_id() -> None:
+    log: list[str] = []
+    graph = two_question_graph(InMemorySaver(), log)
+    config = thread("by-id")
+    [first] = graph.invoke({"x": []}, config)["__interrupt__"]
+    [second] = graph.invoke(Command(resume={first.id: "A"}), config)["__interrupt__"]
+    assert second.value == {"q": 2}
+    assert graph.invoke(Command(resume={second.id: "B"}), config) == {"x": ["A", "B"]}
+
+
+class Decision(typing_extensions.TypedDict):  # pydantic needs this one before Python 3.12
+    approve: bool
+    note: str
+
+
+def schema_graph(saver: InMemorySaver, seen: list[Any], schema: Any) -> Any:
+    def review(state: S) -> dict[str, list[str]]:
+        answer = interrupt("approve?", response_schema=schema)
+        seen.append(answer)
+        return {"x": [repr(answer)]}
+
+    return StateGraph(S).add_node(review).add_edge(START, "review").compile(checkpointer=saver)
+
+
+def test_a_response_schema_is_surfaced_as_json_schema_and_validates_the_answer() -> None:
+    from pydantic import TypeAdapter, ValidationError
+
+    from stategraph.errors import is_invalid_resume
+
+    seen: list[Any] = []
+    graph = schema_graph(InMemorySaver(), seen, Decision)
+    config = thread("schema")
+    [pending] = graph.invoke({"x": []}, config)["__interrupt__"]
+    assert pending.response_schema == TypeAdapter(Decision).json_schema()
+    assert pending.response_schema["required"] == ["approve", "note"]
+
+    with pytest.raises(ValidationError) as invalid:
+        graph.invoke(Command(resume={"approve": "maybe"}), config)
+    assert is_invalid_resume(invalid.value)
+    assert graph.get_state(config).interrupts == (pending,)  # still waiting for a valid answer
+    assert seen == []
+
+    out = graph.invoke(Command(resume={"approve": "true", "note": "ok"}), config)
+    assert seen == [{"approve": True, "note": "ok"}]  # validated and converted
+    assert out == {"x": ["{'approve': True, 'note': 'ok'}"]}
+
+
+def test_a_json_schema_dict_is_carried_as_given_and_not_enforced() -> None:
+    seen: list[Any] = []
+    schema = {"type": "string", "enum": ["yes", "no"]}
+    graph = schema_graph(InMemorySaver(), seen, schema)
+    config = thread("dict-schema")
+    [pending] = graph.invoke({"x": []}, config)["__interrupt__"]
+    assert pending.response_schema == schema
+    assert repr(pending).endswith(f"response_schema={schema!r})")
+    graph.invoke(Command(resume="perhaps"), config)
+    assert seen == ["perhaps"]
