@@ -68,8 +68,9 @@ def _no_write(writes: list[tuple[str, Any]]) -> None:
 def require_task(caller: str) -> TaskContext:
     context = current_task.get()
     if context is None:
+        # LangGraph's wording: its helpers all fail in get_config().
         raise RuntimeError(
-            f"Called {caller} outside of a runnable context. {caller} only works inside a "
+            f"Called get_config outside of a runnable context. {caller}() only works inside a "
             "node, task or entrypoint while a graph is running."
         )
     return context

@@ -87,8 +87,8 @@ class TaskFunction(Generic[T]):
         context = current_task.get()
         if context is None or context.scratchpad.calls is None:
             raise RuntimeError(
-                f"Called task '{self.name}' outside of a graph run. Tasks run as part of a "
-                "durable run: call them from inside an @entrypoint function or a graph node."
+                f"Called get_config outside of a runnable context. Task '{self.name}' runs as part "
+                "of a durable run: call it from inside an @entrypoint function or a graph node."
             )
         calls = context.scratchpad.calls
         # Awaitable futures only for async runs, on their event loop's thread; a sync run

@@ -104,7 +104,7 @@ class Pregel(RunSetup, StateMethods, BatchMethods, EventMethods):
                     index.setdefault(trigger, []).append(name)
             trigger_to_nodes = {k: tuple(sorted(v)) for k, v in index.items()}
         self.trigger_to_nodes = trigger_to_nodes
-        self.node_names = tuple(sorted(self.nodes))
+        self.node_names = tuple(self.nodes)  # planning without known updates: insertion order
         self.finishing = tuple(
             name
             for name, channel in self.channels.items()

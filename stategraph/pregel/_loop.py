@@ -21,7 +21,7 @@ from stategraph.pregel._apply import WriteTarget, apply_writes
 from stategraph.pregel._error_handlers import ErrorHandlerMixin, is_handled_failure
 from stategraph.pregel._input import InputMixin
 from stategraph.pregel._node import Task
-from stategraph.pregel._persist import PersistMixin, path_str
+from stategraph.pregel._persist import PersistMixin, path_str, run_checkpoint_config
 from stategraph.pregel._plan import PlanMixin
 from stategraph.pregel._read import read_channels, read_fresh
 from stategraph.pregel._scratchpad import ResumeInbox, TaskScratchpad
@@ -72,6 +72,9 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin):
         self.output_keys = output_keys
         self.stream_keys = stream_keys
         self.stream_key_set = frozenset((stream_keys,) if isinstance(stream_keys, str) else stream_keys)
+        # A single streamed channel (a run's str output_keys, __root__ graphs, entrypoints):
+        # updates carry its raw value.
+        self.stream_single = stream_keys if isinstance(stream_keys, str) else None
         self.checkpoint_ns = checkpoint_ns
         self.is_nested = bool(checkpoint_ns)
         self.resuming_hint = resuming
@@ -155,12 +158,19 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin):
             metadata = saved.metadata or {}
             step = metadata.get("step", -2) + 1
             self.loaded_source = metadata.get("source")
+            self.checkpoint_metadata = dict(metadata)
             self.checkpoint_id = checkpoint["id"]
             self.checkpoint_ts = checkpoint.get("ts", "")
             self.pending_writes = list(saved.pending_writes or [])
             updated = checkpoint.get("updated_channels")
             self.updated = set(updated) if updated is not None else None
-            self.checkpoint_config = saved.config
+            loaded = saved.config["configurable"]
+            self.checkpoint_config = run_checkpoint_config(
+                loaded["thread_id"],
+                loaded.get("checkpoint_ns", ""),
+                loaded["checkpoint_id"],
+                loaded.get("checkpoint_map"),
+            )
             self.parent_config = saved.parent_config
         channels = {
             name: spec.from_checkpoint(values.get(name, MISSING))
@@ -181,7 +191,9 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin):
             from stategraph.checkpoint.base import get_checkpoint_metadata
 
             parents = self.checkpoint_map if self.is_nested else {}
-            self.metadata_base = get_checkpoint_metadata(self.config, {"parents": parents})
+            base = get_checkpoint_metadata(self.config, {"parents": parents})
+            # LangGraph's key order: source, step, parents, then the run's own keys.
+            self.metadata_base = {k: v for k, v in base.items() if k not in ("source", "step")}
         if saved is None:
             self.checkpoint_id = new_checkpoint_id(-2) if self.checkpointer else ""
 
@@ -225,7 +237,7 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin):
                     and self.out.wants("updates")
                     and not is_handled_failure(task)
                 ):
-                    payload = updates_payload(task, self.graph.stream_channel_set, self.graph.single_stream_channel)
+                    payload = updates_payload(task, self.stream_key_set, self.stream_single)
                     if payload is not None:
                         self.out.push("updates", {**payload, "__metadata__": {"cached": True}})
             else:
@@ -362,6 +374,8 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin):
         if task.error is not None:
             if not self.route_failure_to_handler(task):
                 self._save_writes(task.id, [(ERROR, task.error)], path_str(task.path))
+                if not task.node.hidden and (self.out.wants("tasks") or self.out.wants("debug")):
+                    self.out.push_task("task_result", task_result_payload(task, self.graph), self.step)
             return
         writes = task.writes
         if task.interrupts:
@@ -378,7 +392,7 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin):
             return
         out = self.out
         if out.wants("updates"):
-            payload = updates_payload(task, self.graph.stream_channel_set, self.graph.single_stream_channel)
+            payload = updates_payload(task, self.stream_key_set, self.stream_single)
             if payload is not None:
                 out.push("updates", payload)
         if out.wants("tasks") or out.wants("debug"):

@@ -20,6 +20,18 @@ def path_str(path: tuple[Any, ...]) -> str:
     return "~".join(map(str, path))
 
 
+def run_checkpoint_config(
+    thread_id: str, checkpoint_ns: str, checkpoint_id: str, checkpoint_map: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """A run's config for one of its checkpoints, keys in LangGraph's order (as its
+    checkpoints and debug streams show them)."""
+    configurable: dict[str, Any] = {"checkpoint_ns": checkpoint_ns, "thread_id": thread_id}
+    if checkpoint_map:
+        configurable["checkpoint_map"] = checkpoint_map
+    configurable["checkpoint_id"] = checkpoint_id
+    return {"configurable": configurable}
+
+
 class PersistMixin:
     """``PregelLoop``'s checkpointing methods."""
 
@@ -59,16 +71,15 @@ class PersistMixin:
         self.checkpoint_id = new_checkpoint_id(self.step)
         self.checkpoint_ts = datetime.datetime.now(datetime.timezone.utc).isoformat()
         self.parent_config = previous_config or None
-        self.checkpoint_config = {
-            "configurable": {
-                "thread_id": self.thread_id,
-                "checkpoint_ns": self.checkpoint_ns,
-                "checkpoint_id": self.checkpoint_id,
-            }
-        }
-        if self.is_nested and self.checkpoint_map:
-            self.checkpoint_config["configurable"]["checkpoint_map"] = dict(self.checkpoint_map)
-        self.checkpoint_metadata = {**self.metadata_base, "source": source, "step": self.step}
+        self.checkpoint_config = run_checkpoint_config(
+            self.thread_id,
+            self.checkpoint_ns,
+            self.checkpoint_id,
+            {**self.checkpoint_map, self.checkpoint_ns: self.checkpoint_id}
+            if self.is_nested and self.checkpoint_map
+            else None,
+        )
+        self.checkpoint_metadata = {"source": source, "step": self.step, **self.metadata_base}
         self._pending_updated = updated
         self._pending_previous = previous_config
         self.checkpoint_saved = False

@@ -85,6 +85,7 @@ class StateMethods:
     def _snapshot(self, saver: Any, saved: Any, apply_pending: bool, subgraphs: bool) -> StateSnapshot:
         config = saved.config
         loop = self._loaded_loop(config, saver, saved)
+        loop.updated = None  # as LangGraph plans a snapshot: every node, in insertion order
         tasks = loop._plan()
         by_id = {task.id: task for task in tasks}
         errors: dict[str, Any] = {}
@@ -125,6 +126,7 @@ class StateMethods:
                 sub_config = {"configurable": {"thread_id": loop.thread_id, "checkpoint_ns": task.ns}}
                 if subgraphs:
                     state = task.node.subgraphs[0]._state_at(saver, sub_config, subgraphs=True)
+                    state = _with_checkpoint_map(state, config)
                 else:
                     state = sub_config
             pregel_tasks.append(
@@ -133,7 +135,8 @@ class StateMethods:
                     task.name,
                     task.path,
                     errors.get(task.id),
-                    tuple(interrupts.get(task.id, ())),
+                    # A task answered and finished since it was interrupted waits for nothing.
+                    () if task.id in results else tuple(interrupts.get(task.id, ())),
                     state,
                     result,
                 )
@@ -170,7 +173,8 @@ class StateMethods:
     def _state_at(self, saver: Any, config: dict[str, Any], subgraphs: bool) -> StateSnapshot:
         saved = saver.get_tuple(config)
         if saved is None:
-            return StateSnapshot({}, (), config, None, None, None, (), ())
+            shown = {k: v for k, v in config["configurable"].items() if k != "checkpoint_ns" or v}
+            return StateSnapshot({}, (), {"configurable": shown}, None, None, None, (), ())
         apply_pending = not config["configurable"].get("checkpoint_id")
         return self._snapshot(saver, saved, apply_pending, subgraphs)
 
@@ -242,16 +246,17 @@ class StateMethods:
         config = self._state_config(config)
         owner = self._subgraph_for(config["configurable"]["checkpoint_ns"])
         if not supersteps:
-            raise InvalidUpdateError("No supersteps provided. Pass [[StateUpdate(values, as_node)]].")
+            raise ValueError("No supersteps provided. Pass [[StateUpdate(values, as_node)], ...].")
         for updates in supersteps:
+            if not updates:
+                raise ValueError("No updates provided. Each superstep needs at least one StateUpdate.")
             saved = saver.get_tuple(config)
             loop = owner._apply_updates(config, saver, saved, updates)
             for call in loop.outbox:
                 if call[0] == "put":
-                    saver.put(*call[1:])
+                    config = saver.put(*call[1:])
                 else:
                     saver.put_writes(*call[1:])
-            config = loop.checkpoint_config
         return config
 
     async def abulk_update_state(
@@ -261,16 +266,17 @@ class StateMethods:
         config = self._state_config(config)
         owner = self._subgraph_for(config["configurable"]["checkpoint_ns"])
         if not supersteps:
-            raise InvalidUpdateError("No supersteps provided. Pass [[StateUpdate(values, as_node)]].")
+            raise ValueError("No supersteps provided. Pass [[StateUpdate(values, as_node)], ...].")
         for updates in supersteps:
+            if not updates:
+                raise ValueError("No updates provided. Each superstep needs at least one StateUpdate.")
             saved = await saver.aget_tuple(config)
             loop = owner._apply_updates(config, saver, saved, updates)
             for call in loop.outbox:
                 if call[0] == "put":
-                    await saver.aput(*call[1:])
+                    config = await saver.aput(*call[1:])
                 else:
                     await saver.aput_writes(*call[1:])
-            config = loop.checkpoint_config
         return config
 
     def _apply_updates(self, config: dict[str, Any], saver: Any, saved: Any, updates: Sequence[StateUpdate]) -> Any:
@@ -279,12 +285,16 @@ class StateMethods:
         loop.durability = "sync"
         if len(updates) > 1 and any(u.as_node is None for u in updates):
             raise InvalidUpdateError(
-                "When applying multiple updates in one superstep, each must name as_node."
+                "as_node is required when applying multiple updates. Give each StateUpdate of "
+                "the superstep its as_node."
             )
         first = updates[0]
         if first.as_node == COPY:
             if saved is None:
-                raise InvalidUpdateError("Cannot copy a thread with no checkpoint.")
+                raise InvalidUpdateError(
+                    "Cannot copy a non-existent checkpoint. The thread has no checkpoint yet: "
+                    "run the graph or update_state without as_node='__copy__' first."
+                )
             loop.checkpoint_config = saved.parent_config or {}
             loop._save_checkpoint("fork", set(), dict(loop.versions))
             return loop
@@ -359,3 +369,20 @@ def _null_node() -> Any:
 
 
 __all__ = ["StateMethods", "read_channels"]
+
+
+def _with_checkpoint_map(state: StateSnapshot, parent_config: dict[str, Any]) -> StateSnapshot:
+    """A subgraph's snapshot, its configs naming the checkpoint of each enclosing graph."""
+    if not state.config:
+        return state
+    parent = parent_config["configurable"]
+    ancestors = {**parent.get("checkpoint_map", {}), parent.get("checkpoint_ns", ""): parent.get("checkpoint_id")}
+
+    def mapped(config: Optional[dict[str, Any]]) -> Optional[dict[str, Any]]:
+        if not config:
+            return config
+        configurable = config["configurable"]
+        own = {configurable.get("checkpoint_ns", ""): configurable.get("checkpoint_id")}
+        return {"configurable": {**configurable, "checkpoint_map": {**ancestors, **own}}}
+
+    return state._replace(config=mapped(state.config), parent_config=mapped(state.parent_config))
