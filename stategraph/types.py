@@ -85,7 +85,7 @@ class Send:
         return isinstance(other, Send) and self.node == other.node and self.arg == other.arg
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # compared by value and unhashable, as LangGraph's
 class Interrupt:
     """A value surfaced to the caller by ``interrupt()``; ``id`` addresses it on resume."""
 

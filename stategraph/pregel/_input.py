@@ -77,6 +77,7 @@ class InputMixin:
                 ]
                 if self.loaded_source not in ("update", "fork"):
                     self._save_checkpoint("fork", set(), dict(self.versions))
+                    self.step += 1
             if self.out.wants("values"):
                 self.out.push("values", self._read_stream_values())
         elif input is not None and not isinstance(input, Command):

@@ -6,15 +6,30 @@ next step, and therefore ``next`` and ``tasks``, is computed exactly as a run wo
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Iterator, Optional, Sequence
+from typing import Any, AsyncIterator, Iterator, NamedTuple, Optional, Sequence
 
 from stategraph._context import current_task
-from stategraph.constants import COPY, END, ERROR, INPUT, INTERRUPT, NO_WRITES, NS_END, NS_SEP, NULL_TASK_ID, PULL, RESUME, RETURN, START
+from stategraph.constants import (
+    COPY,
+    END,
+    ERROR,
+    ERROR_SOURCE_NODE,
+    INPUT,
+    INTERRUPT,
+    NO_WRITES,
+    NS_END,
+    NS_SEP,
+    NULL_TASK_ID,
+    PULL,
+    RESUME,
+    RETURN,
+    START,
+)
 from stategraph.errors import InvalidUpdateError
 from stategraph.pregel._apply import apply_writes
 from stategraph.pregel._node import Task, task_id
 from stategraph.pregel._read import read_channels, read_fresh
-from stategraph.pregel._stream import StreamOut
+from stategraph.pregel._stream import StreamOut, fold_writes
 from stategraph.types import PregelTask, StateSnapshot, StateUpdate
 
 _NO_OUT = StreamOut(ns=(), modes=frozenset(), sink=None, parent=None, subgraphs=False)
@@ -88,39 +103,19 @@ class StateMethods:
         loop.updated = None  # as LangGraph plans a snapshot: every node, in insertion order
         tasks = loop._plan()
         by_id = {task.id: task for task in tasks}
-        errors: dict[str, Any] = {}
-        interrupts: dict[str, list[Any]] = {}
-        results: dict[str, list[tuple[str, Any]]] = {}
-        for tid, channel, value in saved.pending_writes or ():
-            if tid not in by_id:
-                continue
-            if channel == ERROR:
-                errors[tid] = value
-            elif channel == INTERRUPT:
-                interrupts.setdefault(tid, []).extend(value)
-            elif channel != RESUME:
-                results.setdefault(tid, [])
-                if channel != NO_WRITES:
-                    results[tid].append((channel, value))
-        if apply_pending and results:
+        statuses = task_statuses(saved.pending_writes or ())
+        finished = {tid: st for tid, st in statuses.items() if tid in by_id and st.output}
+        if apply_pending and finished:
             done = []
-            for tid, writes in results.items():
+            for tid, status in finished.items():
                 task = by_id[tid]
-                task.writes = list(writes)
+                task.writes = [w for w in status.output if w[0] != NO_WRITES]
                 done.append(task)
             apply_writes(loop.target, done)
         values = loop._read_stream_values()
-        stream_channels = self.stream_channel_set  # type: ignore[attr-defined]
         pregel_tasks = []
         for task in tasks:
-            result: Any = None
-            if task.id in results:
-                writes = results[task.id]
-                returned = [v for k, v in writes if k == RETURN]
-                if returned:
-                    result = returned[0]
-                else:
-                    result = {k: v for k, v in writes if k in stream_channels} or None
+            status = statuses.get(task.id, _NOT_STARTED)
             state: Any = None
             if task.node.subgraphs:
                 sub_config = {"configurable": {"thread_id": loop.thread_id, "checkpoint_ns": task.ns}}
@@ -134,17 +129,18 @@ class StateMethods:
                     task.id,
                     task.name,
                     task.path,
-                    errors.get(task.id),
-                    # A task answered and finished since it was interrupted waits for nothing.
-                    () if task.id in results else tuple(interrupts.get(task.id, ())),
+                    status.error,
+                    # The latest state shows what still waits for an answer; history shows
+                    # every interrupt the step raised.
+                    () if apply_pending and status.output else status.interrupts,
                     state,
-                    result,
+                    self._task_result(status) if status.output else None,  # type: ignore[attr-defined]
                 )
             )
         return StateSnapshot(
             values=values if values is not None or isinstance(loop.stream_keys, str) else {},
             # With pending writes applied, tasks that already finished are not "next".
-            next=tuple(task.name for task in tasks if not (apply_pending and task.id in results)),
+            next=tuple(task.name for task in tasks if not (apply_pending and task.id in finished)),
             config=config,
             metadata=saved.metadata,
             created_at=saved.checkpoint.get("ts"),
@@ -152,6 +148,18 @@ class StateMethods:
             tasks=tuple(pregel_tasks),
             interrupts=tuple(i for t in pregel_tasks for i in t.interrupts),
         )
+
+    def _task_result(self, status: TaskStatus) -> Any:
+        """A finished task's result as LangGraph shows it: its return value, or its writes to
+        the streamed channels (``{}`` when none; repeated writes as ``{"$writes": [...]}``)."""
+        returned = [value for channel, value in status.output if channel == RETURN]
+        if returned:
+            return returned[0]
+        single = self.single_stream_channel  # type: ignore[attr-defined]
+        if single is not None:
+            values = [value for channel, value in status.output if channel == single]
+            return values[0] if len(values) == 1 else ({"$writes": values} if values else None)
+        return fold_writes([w for w in status.output if w[0] in self.stream_channel_set])  # type: ignore[attr-defined]
 
     def _state_config(self, config: dict[str, Any]) -> dict[str, Any]:
         configurable = dict(config.get("configurable") or {})
@@ -289,6 +297,8 @@ class StateMethods:
                 "the superstep its as_node."
             )
         first = updates[0]
+        if saved is None and first.as_node != INPUT:
+            loop.step = 0  # as LangGraph: an update to an empty thread is its step 0
         if first.as_node == COPY:
             if saved is None:
                 raise InvalidUpdateError(
@@ -342,14 +352,17 @@ class StateMethods:
         return loop
 
     def _infer_as_node(self, loop: Any, saved: Any) -> str:
-        nodes = [n for n in self.nodes if n != START]  # type: ignore[attr-defined]
+        """LangGraph's rule: the only node; else START before anything ran; else the node
+        that ran last (ambiguous when several did)."""
+        nodes = self.nodes  # type: ignore[attr-defined]
         if len(nodes) == 1:
-            return nodes[0]
+            return next(iter(nodes))
+        if not any(version for seen in loop.seen.values() for version in seen.values()):
+            if START in nodes:
+                return START
+            raise InvalidUpdateError("Ambiguous update, specify as_node. Nothing has run yet.")
         last_seen = sorted(
-            (version, node)
-            for node, seen in loop.seen.items()
-            if node in self.nodes  # type: ignore[attr-defined]
-            for version in seen.values()
+            (version, node) for node, seen in loop.seen.items() if node in nodes for version in seen.values()
         )
         if not last_seen:
             return START
@@ -386,3 +399,35 @@ def _with_checkpoint_map(state: StateSnapshot, parent_config: dict[str, Any]) ->
         return {"configurable": {**configurable, "checkpoint_map": {**ancestors, **own}}}
 
     return state._replace(config=mapped(state.config), parent_config=mapped(state.parent_config))
+
+
+class TaskStatus(NamedTuple):
+    """What a checkpoint's pending writes say of one task."""
+
+    output: list[tuple[str, Any]]  # its writes (a finished task has at least one)
+    interrupts: tuple[Any, ...]  # the interrupts it raised, answered or not
+    error: Any
+
+
+_NOT_STARTED = TaskStatus([], (), None)
+_CONTROL_WRITES = frozenset({ERROR, ERROR_SOURCE_NODE, INTERRUPT, RESUME})
+
+
+def task_statuses(pending_writes: Any) -> dict[str, TaskStatus]:
+    output: dict[str, list[tuple[str, Any]]] = {}
+    interrupts: dict[str, list[Any]] = {}
+    errors: dict[str, Any] = {}
+    for tid, channel, value in pending_writes:
+        if tid == NULL_TASK_ID:
+            continue  # input to the step, not a task's doing
+        output.setdefault(tid, [])
+        if channel == INTERRUPT:
+            interrupts.setdefault(tid, []).extend(value if isinstance(value, (list, tuple)) else [value])
+        elif channel == ERROR:
+            errors.setdefault(tid, value)
+        elif channel not in _CONTROL_WRITES:
+            output[tid].append((channel, value))
+    return {
+        tid: TaskStatus(writes, tuple(interrupts.get(tid, ())), errors.get(tid))
+        for tid, writes in output.items()
+    }

@@ -115,12 +115,16 @@ def task_start_payload(task: Any) -> dict[str, Any]:
 
 
 def _fold_result(writes: list[tuple[str, Any]], graph: Any) -> Any:
-    result: dict[str, Any] = {}
     for key, value in writes:
         if key == RETURN:
             return value
-        if key not in graph.stream_channel_set:
-            continue
+    return fold_writes([(key, value) for key, value in writes if key in graph.stream_channel_set])
+
+
+def fold_writes(writes: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``{channel: value}``; a channel written more than once: ``{"$writes": [v1, v2, ...]}``."""
+    result: dict[str, Any] = {}
+    for key, value in writes:
         if key in result:
             existing = result[key]
             if isinstance(existing, dict) and "$writes" in existing:

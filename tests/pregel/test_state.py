@@ -67,9 +67,10 @@ def test_replaying_an_old_checkpoint_forks_and_reruns_later_nodes() -> None:
     assert graph.invoke(None, before_b.config) == {"x": ["a", "b", "c"]}
     assert counts == {"a": 1, "b": 2, "c": 2}
     latest = list(graph.get_state_history(config))[:3]
+    # As in LangGraph, the fork takes a step of its own: the replayed nodes run after it.
     assert [(h.metadata["source"], h.metadata["step"]) for h in latest] == [
+        ("loop", 4),
         ("loop", 3),
-        ("loop", 2),
         ("fork", 2),
     ]
     assert latest[2].parent_config == before_b.config
