@@ -33,7 +33,7 @@ class entrypoint:  # noqa: N801 - LangGraph's name
     ``runtime``. Inside, call ``@task`` functions and ``interrupt()``.
     """
 
-    @dataclass(frozen=True, slots=True)
+    @dataclass(frozen=True, slots=True, kw_only=True)
     class final(Generic[R, S]):  # noqa: N801 - LangGraph's name
         """Return ``value`` to the caller but save ``save`` as ``previous`` for the next run."""
 
@@ -117,7 +117,12 @@ class entrypoint:  # noqa: N801 - LangGraph's name
             store=self.store,
             cache=self.cache,
             context_schema=self.context_schema,
-            name=name,
         )
         graph.func = func  # type: ignore[attr-defined]
+        graph.drawn_edges = [(START, name), (name, END)]
+        if input_type is not inspect.Parameter.empty:
+            graph.input_type = input_type
+        returns = inspect.signature(func).return_annotation
+        if returns is not inspect.Signature.empty:
+            graph.output_type = returns
         return graph

@@ -54,16 +54,16 @@ class CompiledStateGraph(Pregel):
     def get_input_jsonschema(self, config: Optional[dict[str, Any]] = None) -> dict[str, Any]:
         from stategraph.graph._jsonschema import schema_to_jsonschema
 
-        return schema_to_jsonschema(self.builder.input_schema, "Input")
+        return schema_to_jsonschema(self.builder.input_schema, self.get_name("Input"))
 
     def get_output_jsonschema(self, config: Optional[dict[str, Any]] = None) -> dict[str, Any]:
         from stategraph.graph._jsonschema import schema_to_jsonschema
 
-        return schema_to_jsonschema(self.builder.output_schema, "Output")
+        return schema_to_jsonschema(self.builder.output_schema, self.get_name("Output"))
 
     def get_context_jsonschema(self) -> Optional[dict[str, Any]]:
         if self.builder.context_schema is None:
             return None
         from stategraph.graph._jsonschema import schema_to_jsonschema
 
-        return schema_to_jsonschema(self.builder.context_schema, "Context")
+        return schema_to_jsonschema(self.builder.context_schema, self.get_name("Context"))

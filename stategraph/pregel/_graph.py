@@ -16,7 +16,7 @@ from typing import Any, AsyncIterator, Iterator, Optional, Sequence, Union
 from stategraph.channels.base import BaseChannel
 from stategraph.channels.topic import Topic
 from stategraph.channels.untracked_value import UntrackedValue
-from stategraph.constants import NS_SEP, TASKS
+from stategraph.constants import END, NS_SEP, START, TASKS
 from stategraph.errors import GraphInterrupt
 from stategraph.pregel._callbacks import aend_run, astart_graph_run, end_run, start_graph_run
 from stategraph.pregel._batch import BatchMethods
@@ -93,6 +93,10 @@ class Pregel(RunSetup, StateMethods, BatchMethods, EventMethods):
         self.name = name
         self.config = config or {}
         self.recursion_limit = DEFAULT_RECURSION_LIMIT
+        # What get_graph() and the JSON Schemas show (set by the functional API).
+        self.drawn_edges: Optional[list[tuple[str, str]]] = None
+        self.input_type: Any = Any
+        self.output_type: Any = Any
         self._index(trigger_to_nodes)
 
     def _index(self, trigger_to_nodes: Optional[dict[str, tuple[str, ...]]]) -> None:
@@ -410,6 +414,33 @@ class Pregel(RunSetup, StateMethods, BatchMethods, EventMethods):
         return invoke_output(loop, version)
 
     # -------------------------------------------------------------- introspection
+
+    def get_graph(self, config: Optional[dict[str, Any]] = None, *, xray: Union[bool, int] = False) -> Any:
+        """A drawable picture of the graph: its nodes, then ``__start__`` and ``__end__``."""
+        from stategraph.graph._draw_graph import Graph
+
+        graph = Graph()
+        for name, node in self.nodes.items():
+            if not node.hidden:
+                graph.add_node(node.call.action if node.call is not None else None, name)
+        graph.add_node(None, START)
+        graph.add_node(None, END)
+        edges = self.drawn_edges or [
+            (START, name) for name, node in self.nodes.items() if self.input_channels in node.triggers
+        ]
+        for source, target in edges:
+            graph.add_edge(graph.nodes[source], graph.nodes[target])
+        return graph
+
+    def get_input_jsonschema(self, config: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+        from stategraph.graph._jsonschema import type_to_jsonschema
+
+        return type_to_jsonschema(self.input_type, self.get_name("Input"))
+
+    def get_output_jsonschema(self, config: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+        from stategraph.graph._jsonschema import type_to_jsonschema
+
+        return type_to_jsonschema(self.output_type, self.get_name("Output"))
 
     def get_subgraphs(
         self, *, namespace: Optional[str] = None, recurse: bool = False

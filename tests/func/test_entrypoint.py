@@ -80,11 +80,23 @@ async def test_sync_invoke_works_while_an_event_loop_is_running(checkpointer: An
     assert calls["shout"] == 1
 
 
-def test_the_graph_is_named_after_the_function(checkpointer: Any, calls: Counter) -> None:
+def test_the_graph_is_langgraph_and_its_node_is_named_after_the_function(checkpointer: Any, calls: Counter) -> None:
     greet = make_greeter(checkpointer, calls, is_async=False)
 
-    assert greet.name == "greet"
+    assert greet.name == greet.get_name() == "LangGraph"
+    assert list(greet.nodes) == ["greet"]
     assert list(greet.stream("x", thread()))[-1] == {"greet": "HELLO X"}
+    drawing = greet.get_graph()
+    assert list(drawing.nodes) == ["greet", "__start__", "__end__"]
+    assert [(e.source, e.target) for e in drawing.edges] == [("__start__", "greet"), ("greet", "__end__")]
+    assert greet.get_input_jsonschema() == {"title": "LangGraphInput", "type": "string"}
+    assert greet.get_output_jsonschema() == {"title": "LangGraphOutput", "type": "string"}
+
+
+def test_final_takes_keywords_only() -> None:
+    with pytest.raises(TypeError):
+        entrypoint.final(1, 2)  # type: ignore[misc]
+    assert entrypoint.final(value=1, save=2).save == 2
 
 
 def test_stream_mode_values_shows_only_the_return_value(checkpointer: Any, calls: Counter) -> None:

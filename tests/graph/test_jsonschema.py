@@ -1,0 +1,71 @@
+"""JSON Schemas of a compiled graph's input, output and context (recorded from LangGraph)."""
+
+import operator
+from dataclasses import dataclass, field
+from typing import Annotated, Optional, TypedDict
+
+from pydantic import BaseModel
+
+from stategraph.graph import START, StateGraph
+
+
+class S(TypedDict):
+    items: Annotated[list, operator.add]
+    plain: str
+    n: Optional[int]
+
+
+class Ctx(TypedDict):
+    user: str
+
+
+STATE_SCHEMA = {
+    "properties": {
+        "items": {"items": {}, "title": "Items", "type": "array"},
+        "plain": {"title": "Plain", "type": "string"},
+        "n": {"anyOf": [{"type": "integer"}, {"type": "null"}], "title": "N"},
+    },
+    "required": ["items", "plain", "n"],
+    "title": "S",
+    "type": "object",
+}
+
+
+def compiled(schema: type, **kwargs: type) -> StateGraph:
+    return StateGraph(schema, **kwargs).add_node("a", lambda state: {}).add_edge(START, "a").compile()
+
+
+def test_a_typeddict_state_gives_its_own_schema() -> None:
+    graph = compiled(S, context_schema=Ctx)
+    assert graph.get_input_jsonschema() == STATE_SCHEMA
+    assert graph.get_output_jsonschema() == STATE_SCHEMA
+    assert graph.get_context_jsonschema() == {
+        "properties": {"user": {"title": "User", "type": "string"}},
+        "required": ["user"],
+        "title": "Ctx",
+        "type": "object",
+    }
+    assert compiled(S).get_context_jsonschema() is None
+
+
+def test_a_pydantic_state_gives_the_models_schema() -> None:
+    class P(BaseModel):
+        x: int = 1
+
+    assert compiled(P).get_input_jsonschema() == {
+        "properties": {"x": {"default": 1, "title": "X", "type": "integer"}},
+        "title": "P",
+        "type": "object",
+    }
+
+
+def test_a_dataclass_state_gives_a_model_named_after_the_graph() -> None:
+    @dataclass
+    class D:
+        a: int
+        b: list = field(default_factory=list)
+
+    schema = compiled(D).get_input_jsonschema()
+    assert schema["title"] == "LangGraphInput"
+    assert schema["required"] == ["a"]
+    assert schema["properties"]["b"] == {"default": [], "items": {}, "title": "B", "type": "array"}
