@@ -19,6 +19,8 @@ SURFACE: dict[str, tuple[str, ...]] = {
         "RetryPolicy",
         "CachePolicy",
         "TimeoutPolicy",
+        "TracePolicy",
+        "omit_payload",
         "StateSnapshot",
         "PregelTask",
         "StateUpdate",
@@ -53,6 +55,7 @@ SURFACE: dict[str, tuple[str, ...]] = {
         "NodeCancelledError",
         "EmptyChannelError",
         "ErrorCode",
+        "is_invalid_resume",
     ),
     "config": ("get_config", "get_store", "get_stream_writer"),
     "runtime": ("Runtime", "get_runtime", "ExecutionInfo", "ServerInfo", "RunControl"),
@@ -71,6 +74,7 @@ SURFACE: dict[str, tuple[str, ...]] = {
     ),
     "managed": ("IsLastStep", "RemainingSteps"),
     "pregel": ("Pregel", "NodeBuilder"),
+    "pregel.main": ("Pregel", "NodeBuilder"),
 }
 
 LANGGRAPH_SURFACE = [

@@ -200,7 +200,25 @@ def add_messages(
             "add_messages(format=...) to configure a reducer."
         )
     _check_format(format)
-    return partial(_merge, format=format)
+    reducer = partial(_merge, format=format)
+    reducer.assigns_message_ids = True  # type: ignore[attr-defined]
+    return reducer
+
+
+add_messages.assigns_message_ids = True  # type: ignore[attr-defined]
+
+
+def ensure_message_ids(writes: list[tuple[str, Any]], channels: frozenset[str]) -> None:
+    """Give the messages a task writes to ``channels`` their ids as soon as it finishes.
+
+    As LangGraph does, so the ``updates`` stream and anything else that sees the writes show
+    the ids the state will hold (the objects are the same, so the reducer keeps them).
+    """
+    for channel, value in writes:
+        if channel in channels:
+            for message in value if isinstance(value, list) else (value,):
+                if isinstance(message, BaseMessage) and message.id is None:
+                    message.id = str(uuid.uuid4())
 
 
 class MessagesState(TypedDict):

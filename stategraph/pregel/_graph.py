@@ -109,6 +109,12 @@ class Pregel(RunSetup, StateMethods, BatchMethods, EventMethods):
             trigger_to_nodes = {k: tuple(sorted(v)) for k, v in index.items()}
         self.trigger_to_nodes = trigger_to_nodes
         self.node_names = tuple(self.nodes)  # planning without known updates: insertion order
+        # Channels reduced by add_messages: their messages get ids when a task writes them.
+        self.message_channels = frozenset(
+            name
+            for name, channel in self.channels.items()
+            if getattr(getattr(channel, "operator", None), "assigns_message_ids", False)
+        )
         self.finishing = tuple(
             name
             for name, channel in self.channels.items()

@@ -385,6 +385,10 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin):
             if self.out.wants("tasks") or self.out.wants("debug"):
                 self.out.push_task("task_result", task_result_payload(task, self.graph), self.step)
             return
+        if self.graph.message_channels:
+            from stategraph.graph._message import ensure_message_ids
+
+            ensure_message_ids(writes, self.graph.message_channels)
         self._save_writes(task.id, writes if writes else [(NO_WRITES, None)], path_str(task.path))
         if self.cache is not None and task.node.cache_policy is not None:
             self.write_cache(task)

@@ -223,3 +223,22 @@ def test_message_helpers_are_served_from_stategraph_graph() -> None:
 
     assert graph_module.add_messages is add_messages
     assert graph_module.MessagesState is MessagesState
+
+
+def test_messages_a_node_writes_carry_their_ids_in_the_updates_stream() -> None:
+    from langchain_core.messages import AIMessage
+
+    from stategraph.graph import START, MessagesState, StateGraph
+
+    graph = (
+        StateGraph(MessagesState)
+        .add_node("talk", lambda state: {"messages": [AIMessage("hello")]})
+        .add_edge(START, "talk")
+        .compile()
+    )
+    chunks = list(graph.stream({"messages": [("user", "hi")]}, stream_mode=["updates", "values"]))
+    [update] = [payload for mode, payload in chunks if mode == "updates"]
+    streamed = update["talk"]["messages"][0]
+    assert streamed.id is not None  # set when the node finished, before the update was streamed
+    final = [payload for mode, payload in chunks if mode == "values"][-1]
+    assert final["messages"][-1].id == streamed.id
