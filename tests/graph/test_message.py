@@ -236,9 +236,12 @@ def test_messages_a_node_writes_carry_their_ids_in_the_updates_stream() -> None:
         .add_edge(START, "talk")
         .compile()
     )
-    chunks = list(graph.stream({"messages": [("user", "hi")]}, stream_mode=["updates", "values"]))
-    [update] = [payload for mode, payload in chunks if mode == "updates"]
-    streamed = update["talk"]["messages"][0]
-    assert streamed.id is not None  # set when the node finished, before the update was streamed
-    final = [payload for mode, payload in chunks if mode == "values"][-1]
-    assert final["messages"][-1].id == streamed.id
+    ids_when_streamed = []
+    final = None
+    for mode, payload in graph.stream({"messages": [("user", "hi")]}, stream_mode=["updates", "values"]):
+        if mode == "updates":  # read now: the step's reducer has not run yet
+            ids_when_streamed.append(payload["talk"]["messages"][0].id)
+        else:
+            final = payload
+    assert ids_when_streamed[0] is not None
+    assert final is not None and final["messages"][-1].id == ids_when_streamed[0]
