@@ -20,7 +20,7 @@ from stategraph.constants import ERROR, INTERRUPT, PUSH, RESUME, RETURN
 from stategraph.errors import GraphInterrupt, SerializationError
 from stategraph.pregel._node import PregelNode, Task, task_id
 from stategraph.pregel._runner import arun_task, run_task
-from stategraph.pregel._stream import updates_payload
+from stategraph.pregel._stream import task_result_payload, task_start_payload, updates_payload
 
 
 def _check_storable(saver: Any, name: str, what: str, value: Any) -> None:
@@ -84,9 +84,16 @@ class CallRunner:
             loop.out.push("updates", {**updates_payload(task, frozenset()), "__metadata__": {"cached": True}})
         return self._outcome(task)
 
+    def _start(self, task: Task) -> None:
+        out = self.loop.out
+        if out.wants("tasks") or out.wants("debug"):
+            out.push_task("task", task_start_payload(task), self.loop.step)
+
     def _finish(self, task: Task) -> list[tuple[str, Any]]:
         """The writes to save for a finished call, and its stream events."""
         loop = self.loop
+        if loop.out.wants("tasks") or loop.out.wants("debug"):
+            loop.out.push_task("task_result", task_result_payload(task, loop.graph), loop.step)
         if task.error is not None:
             return [(ERROR, task.error)]
         if task.interrupts:
@@ -125,6 +132,7 @@ class CallRunner:
                 max_workers=min(32, (os.cpu_count() or 1) + 4), thread_name_prefix="stategraph-task"
             )
         context = contextvars.copy_context()
+        self._start(task)
 
         def execute() -> None:
             try:
@@ -157,6 +165,8 @@ class CallRunner:
             done = running.create_future()
             done.set_result(saved)
             return done
+
+        self._start(task)
 
         async def execute() -> Any:
             await arun_task(self.loop, task, self.loop.task_context(task))

@@ -115,10 +115,7 @@ def task_start_payload(task: Any) -> dict[str, Any]:
 
 
 def _fold_result(writes: list[tuple[str, Any]], graph: Any) -> Any:
-    for key, value in writes:
-        if key == RETURN:
-            return value
-    return fold_writes([(key, value) for key, value in writes if key in graph.stream_channel_set])
+    return fold_writes([(k, v) for k, v in writes if k in graph.stream_channel_set or k == RETURN])
 
 
 def fold_writes(writes: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -608,3 +608,19 @@ async def test_an_async_task_result_the_checkpointer_cannot_store_fails_naming_t
 
     with pytest.raises(SerializationError, match="produce_async"):
         await main.ainvoke(1, thread())
+
+
+def test_task_calls_appear_in_the_tasks_stream() -> None:
+    @task
+    def double(x: int) -> int:
+        return 2 * x
+
+    @entrypoint()
+    def flow(x: int) -> int:
+        return double(x).result() + 1
+
+    events = list(flow.stream(3, stream_mode="tasks"))
+    calls = [e for e in events if e["name"] == "double"]
+    assert calls[0] == {"id": calls[0]["id"], "name": "double", "input": ((3,), {}), "triggers": ("__pregel_push",)}
+    assert calls[1] == {"id": calls[0]["id"], "name": "double", "error": None, "result": {"__return__": 6}, "interrupts": []}
+    assert events[-1]["name"] == "flow" and events[-1]["result"] == {"__end__": 7}
