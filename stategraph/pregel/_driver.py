@@ -222,18 +222,45 @@ def _execute_in_threads(
     failed = threading.Event()
     bubbled: list[BaseException] = []
 
+    def run_next() -> bool:
+        """Run one waiting task on this thread; False when none is left to run."""
+        if failed.is_set():
+            return False
+        try:
+            task = waiting.popleft()
+        except IndexError:
+            return False
+        try:
+            contextvars.copy_context().run(run_task, loop, task, loop.task_context(task))
+        except BaseException as error:  # GraphBubbleUp from a task
+            bubbled.append(error)
+            failed.set()
+        wake.put(task)
+        return True
+
     def work() -> None:
-        while not failed.is_set():
-            try:
-                task = waiting.popleft()
-            except IndexError:
-                return
-            try:
-                contextvars.copy_context().run(run_task, loop, task, loop.task_context(task))
-            except BaseException as error:  # GraphBubbleUp from a task
-                bubbled.append(error)
-                failed.set()
-            wake.put(task)
+        while run_next():
+            pass
+
+    remaining = len(tasks)
+    finished: set[int] = set()
+
+    def settle(item: Any) -> Iterator[Any]:
+        """Record a finished task (or stream what a wake-up brought), then stream its events."""
+        nonlocal remaining
+        if item is not _WAKE and id(item) not in finished:
+            finished.add(id(item))
+            remaining -= 1
+            loop.task_done(item)
+            calls.flush(loop)
+            # A failed task does not stop its siblings (as in LangGraph's sync runner): their
+            # writes are saved, so a retry of the step does not run them again.
+            if failed.is_set():
+                # Tasks not yet started are dropped; running ones are awaited so their writes land.
+                remaining -= len(waiting)
+                waiting.clear()
+        while events:
+            yield events.popleft()
 
     max_concurrency = loop.config.get("max_concurrency") or _default_workers()
     # This thread joins in unless it must stay free: to stream eagerly or to enforce a timeout.
@@ -242,9 +269,15 @@ def _execute_in_threads(
     for _ in range(max(helpers, 0)):
         pool.submit(work)
     if joins_in:
-        work()
-    remaining = len(tasks)
-    finished: set[int] = set()
+        # Between its own tasks, this thread reports every task finished so far: a task's
+        # update is streamed when it finishes, not when this thread's share is done.
+        while run_next():
+            while True:
+                try:
+                    item = wake.get_nowait()
+                except queue.Empty:
+                    break
+                yield from settle(item)
     step_timeout = loop.graph.step_timeout
     deadline = None if step_timeout is None else time.monotonic() + step_timeout
     while remaining:
@@ -254,24 +287,7 @@ def _execute_in_threads(
             failed.set()
             waiting.clear()
             raise TimeoutError("Timed out") from None
-        if item is _WAKE:
-            while events:
-                yield events.popleft()
-            continue
-        if id(item) in finished:
-            continue
-        finished.add(id(item))
-        remaining -= 1
-        loop.task_done(item)
-        calls.flush(loop)
-        while events:
-            yield events.popleft()
-        # A failed task does not stop its siblings (as in LangGraph's sync runner): their writes
-        # are saved, so a retry of the step does not run them again.
-        if failed.is_set():
-            # Tasks not yet started are dropped; running ones are awaited so their writes land.
-            remaining -= len(waiting)
-            waiting.clear()
+        yield from settle(item)
     if bubbled:
         raise bubbled[0]
 
