@@ -56,7 +56,7 @@ __all__ = [
 N = TypeVar("N")
 
 All = Literal["*"]
-StreamMode = Literal["values", "updates", "checkpoints", "tasks", "debug", "messages", "custom"]
+StreamMode = Literal["values", "updates", "checkpoints", "tasks", "debug", "messages", "custom", "tools"]
 Durability = Literal["sync", "async", "exit"]
 StreamWriter = Callable[[Any], None]
 Checkpointer = Union[None, bool, Any]

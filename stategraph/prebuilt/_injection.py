@@ -79,8 +79,13 @@ class ToolRuntime(_DirectlyInjectedToolArg, Generic[ContextT, StateT]):
     server_info: ServerInfo | None = None
 
     def emit_output_delta(self, delta: Any) -> None:
-        """Stream a partial tool output (the ``tools`` stream mode; a no-op until it exists)."""
-        return
+        """Stream a partial output of this tool call: a ``tool-output-delta`` event of the
+        ``tools`` stream mode. Does nothing when the run does not stream ``tools``."""
+        from stategraph.pregel._tools_stream import current_tool_writer
+
+        writer = current_tool_writer()
+        if writer is not None:
+            writer(delta)
 
 
 @dataclass(frozen=True, slots=True)

@@ -216,6 +216,7 @@ class Pregel(RunSetup, StateMethods, BatchMethods, EventMethods):
             interrupt_after=interrupt_after,
             durability=durability,
             messages_handler=self._messages_handler(modes, subgraphs, sink),
+            tools_handler=self._tools_handler(modes, subgraphs, sink),
             control=control,
         )
         shape = StreamShape(single, subgraphs, version, modes, self.coerce_output)
@@ -278,6 +279,7 @@ class Pregel(RunSetup, StateMethods, BatchMethods, EventMethods):
             interrupt_after=interrupt_after,
             durability=durability,
             messages_handler=self._messages_handler(modes, subgraphs, sink),
+            tools_handler=self._tools_handler(modes, subgraphs, sink),
             control=control,
         )
         eager = subgraphs or bool(modes & EAGER_MODES)

@@ -14,8 +14,8 @@ from stategraph.constants import NS_END, NS_SEP
 from stategraph.pregel._loop import PregelLoop
 from stategraph.pregel._stream import StreamOut
 
-ALL_MODES = frozenset({"values", "updates", "checkpoints", "tasks", "debug", "messages", "custom"})
-EAGER_MODES = frozenset({"custom", "messages"})
+ALL_MODES = frozenset({"values", "updates", "checkpoints", "tasks", "debug", "messages", "custom", "tools"})
+EAGER_MODES = frozenset({"custom", "messages"})  # as LangGraph: "tools" events come after the task
 
 
 def _strip_task_ids(namespace: str) -> str:
@@ -123,6 +123,7 @@ class RunSetup:
         durability: Optional[str],
         messages_handler: Any = None,
         control: Any = None,
+        tools_handler: Any = None,
     ) -> tuple[PregelLoop, Any]:
         config, parent = self._resolve_run(config)
         with_propagated_metadata(config)
@@ -183,8 +184,9 @@ class RunSetup:
                 )
         if context is not None:
             context = self._coerce_context(context)
-        if messages_handler is not None:
-            config["callbacks"] = with_handler(config.get("callbacks"), messages_handler)
+        for handler in (messages_handler, tools_handler):
+            if handler is not None:
+                config["callbacks"] = with_handler(config.get("callbacks"), handler)
         ns_tuple = tuple(checkpoint_ns.split(NS_SEP)) if checkpoint_ns else ()
         out = StreamOut(
             ns=ns_tuple,
@@ -237,6 +239,13 @@ class RunSetup:
                 f"Unknown stream_mode {unknown[0]!r}. Choose from: {', '.join(sorted(ALL_MODES))}."
             )
         return frozenset(modes), single
+
+    def _tools_handler(self, modes: frozenset[str], subgraphs: bool, sink: Any) -> Any:
+        if "tools" not in modes:
+            return None
+        from stategraph.pregel._tools_stream import StreamToolCallHandler
+
+        return StreamToolCallHandler(lambda ns, item: sink((ns, "tools", item)), subgraphs)
 
     def _messages_handler(self, modes: frozenset[str], subgraphs: bool, sink: Any) -> Any:
         if "messages" not in modes:
