@@ -34,11 +34,18 @@ def _configure(config: dict[str, Any], *, is_async: bool) -> Any:
     )
 
 
+def _mark_integration(manager: Any) -> None:
+    # As LangGraph: every run of the graph says which integration made it (tracing UIs use it).
+    if "ls_integration" not in manager.metadata:
+        manager.add_metadata({"ls_integration": "langgraph"})
+
+
 def start_graph_run(config: dict[str, Any], name: str, input: Any) -> Optional[Any]:
     """Report the graph run's start; the run's config then carries its child callbacks."""
     if not callbacks_active(config):
         return None
     manager = _configure(config, is_async=False)
+    _mark_integration(manager)
     run = manager.on_chain_start(None, input, name=config.get("run_name") or name, run_id=config.pop("run_id", None))
     config["callbacks"] = run.get_child()
     return run
@@ -48,6 +55,7 @@ async def astart_graph_run(config: dict[str, Any], name: str, input: Any) -> Opt
     if not callbacks_active(config):
         return None
     manager = _configure(config, is_async=True)
+    _mark_integration(manager)
     run = await manager.on_chain_start(None, input, name=config.get("run_name") or name, run_id=config.pop("run_id", None))
     config["callbacks"] = run.get_child()
     return run

@@ -89,9 +89,9 @@ def test_node_runs_carry_the_task_metadata_and_their_children_the_namespace_too(
     config = {"configurable": {"thread_id": "t-1"}}
     events = collect(agent_graph(InMemorySaver()), {"messages": [("user", "add")]}, config)
     graph_start = events[0]
-    assert graph_start["metadata"] == {"thread_id": "t-1"}
+    assert graph_start["metadata"] == {"thread_id": "t-1", "ls_integration": "langgraph"}
     node_start = next(e for e in events if e["event"] == "on_chain_start" and e["name"] == "agent")
-    assert sorted(node_start["metadata"]) == sorted([*NODE_KEYS, "thread_id"])
+    assert sorted(node_start["metadata"]) == sorted([*NODE_KEYS, "thread_id", "ls_integration"])
     assert node_start["metadata"]["langgraph_step"] == 1
     assert node_start["metadata"]["langgraph_triggers"] == ("branch:to:agent",)
     assert node_start["metadata"]["langgraph_path"] == ("__pregel_pull", "agent")
