@@ -35,9 +35,6 @@ __all__ = [
 ]
 
 EMPTY_TAG = "empty"
-# A channel whose value at a version is None gets no row at all (edge triggers hold None at
-# every step): a version without a row reads back as None.
-NULL_TAG = "null"
 # A chain of deltas is cut by a snapshot after this many links even if they added few items.
 MIN_CHAIN_LINKS = 16
 DEFAULT_CACHED_THREADS = 128
@@ -88,11 +85,6 @@ class BlobWrite(NamedTuple):
     stored: Optional[StoredValue]  # cache entry once the write is committed
     # For a delta: the full snapshot to write instead if its base row has disappeared.
     as_snapshot: Optional[Callable[[], BlobWrite]] = None
-
-    @property
-    def implicit(self) -> bool:
-        """Nothing to store: the value is None, which a missing row stands for."""
-        return self.row.type == NULL_TAG and self.row.base_version is None
 
 
 class ChannelValueCache:
@@ -260,6 +252,8 @@ def assemble_values(
     decoded: dict[str, StoredValue] = {}
     for channel, raw_version in channel_versions.items():
         stored = _resolve(serde, channel, str(raw_version), by_key, cached, memo)
+        if stored is None:
+            continue  # no row for this version: the channel was never stored
         if stored is not cached.get(channel):
             decoded[channel] = stored
         if stored.value is not EMPTY:
@@ -274,7 +268,7 @@ def _resolve(
     by_key: Mapping[tuple[str, str], BlobRow],
     cached: Mapping[str, StoredValue],
     memo: dict[tuple[str, str], StoredValue],
-) -> StoredValue:
+) -> StoredValue | None:
     chain: list[BlobRow] = []  # delta rows, newest first
     current = version
     while True:
@@ -287,7 +281,7 @@ def _resolve(
         row = by_key.get((channel, current))
         if row is None:
             if not chain:
-                return StoredValue(version, None, False)  # stored as no row: see NULL_TAG
+                return None
             raise DeserializationError(
                 f"Channel {channel!r} at version {chain[-1].version} is stored as an append to "
                 f"version {current}, which is missing from the database (deleted while in use?)."

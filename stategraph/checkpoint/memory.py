@@ -264,9 +264,6 @@ class InMemorySaver(
             blobs = self.blobs[thread_id]
             for write in plan:
                 blob = write.row
-                if write.implicit:
-                    remembered[blob.channel] = write.stored
-                    continue
                 key = (checkpoint_ns, blob.channel, blob.version)
                 if (
                     blob.base_version is not None

@@ -364,21 +364,3 @@ def test_a_value_written_by_the_step_is_serialized_once() -> None:
     by_channel = {write.row.channel: write.row for write in plan}
     assert (by_channel["key"].type, by_channel["key"].blob) == (rows[0].type, rows[0].value)
     assert serde.loads_typed((by_channel["fresh"].type, by_channel["fresh"].blob)) == {"b": 2}
-
-
-def test_a_none_value_takes_no_row_and_reads_back_as_none(tmp_path: Path) -> None:
-    path = str(tmp_path / "nulls.db")
-    with SqliteSaver.from_conn_string(path) as writer:
-        checkpoint, versions = make_checkpoint(writer, {"trigger": None, "name": "kept"})
-        writer.put(thread_config("t"), checkpoint, {"source": "loop", "step": 0}, versions)
-        stored = dict(writer.conn.execute("SELECT channel, count(*) FROM checkpoint_blobs GROUP BY channel").fetchall())
-        assert stored == {"name": 1}
-    with SqliteSaver.from_conn_string(path) as reader:  # cold: nothing cached
-        values = reader.get(thread_config("t"))["channel_values"]
-    assert values == {"trigger": None, "name": "kept"}
-
-    memory = InMemorySaver()
-    checkpoint, versions = make_checkpoint(memory, {"trigger": None, "name": "kept"})
-    memory.put(thread_config("t"), checkpoint, {"source": "loop", "step": 0}, versions)
-    assert [BlobRow._make(row).channel for row in memory.blobs["t"].values()] == ["name"]
-    assert memory.get(thread_config("t"))["channel_values"] == {"trigger": None, "name": "kept"}

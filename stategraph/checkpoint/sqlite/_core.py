@@ -350,9 +350,6 @@ class SqliteCheckpointCore:
         snapshots: List[Tuple[Any, ...]] = []
         for write in plan:
             blob = write.row
-            if write.implicit:
-                remember[blob.channel] = write.stored
-                continue
             if blob.base_version is not None and write.as_snapshot is not None:
                 inserted = yield Query(
                     _INSERT_DELTA,
