@@ -160,32 +160,6 @@ class Overwrite:
     value: Any
 
 
-class RetryPolicy(NamedTuple):
-    """How a failing node is retried (attempts include the first)."""
-
-    initial_interval: float = 0.5
-    backoff_factor: float = 2.0
-    max_interval: float = 128.0
-    max_attempts: int = 3
-    jitter: bool = True
-    retry_on: Union[
-        type[Exception], Sequence[type[Exception]], Callable[[Exception], bool]
-    ] = None  # type: ignore[assignment]
-
-    def should_retry(self, exc: BaseException) -> bool:
-        retry_on = self.retry_on if self.retry_on is not None else default_retry_on
-        if isinstance(retry_on, type) and issubclass(retry_on, BaseException):
-            return isinstance(exc, retry_on)
-        if isinstance(retry_on, Sequence):
-            return isinstance(exc, tuple(retry_on))
-        return bool(retry_on(exc))  # type: ignore[operator]
-
-    def interval_seconds(self, attempt: int) -> float:
-        """Seconds to wait after the ``attempt``-th failure (1-based)."""
-        interval = min(self.max_interval, self.initial_interval * self.backoff_factor ** (attempt - 1))
-        return interval + random.uniform(0, 1) if self.jitter else interval
-
-
 def default_retry_on(exc: BaseException) -> bool:
     """LangGraph's default: retry transient failures, never programming errors."""
     if isinstance(exc, ConnectionError):
@@ -196,7 +170,9 @@ def default_retry_on(exc: BaseException) -> bool:
         return 500 <= exc.response.status_code < 600  # type: ignore[attr-defined]
     if name == "HTTPError" and module.startswith("requests"):
         response = getattr(exc, "response", None)
-        return True if response is None else 500 <= response.status_code < 600
+        # LangGraph tests the response for truth, and a requests Response is false for 4xx/5xx
+        # statuses: such errors are retried. Kept so that retries happen as they do there.
+        return True if not response else 500 <= response.status_code < 600
     if isinstance(
         exc,
         (
@@ -216,6 +192,32 @@ def default_retry_on(exc: BaseException) -> bool:
     ):
         return False
     return True
+
+
+class RetryPolicy(NamedTuple):
+    """How a failing node is retried (attempts include the first)."""
+
+    initial_interval: float = 0.5
+    backoff_factor: float = 2.0
+    max_interval: float = 128.0
+    max_attempts: int = 3
+    jitter: bool = True
+    retry_on: Union[
+        type[Exception], Sequence[type[Exception]], Callable[[Exception], bool]
+    ] = default_retry_on
+
+    def should_retry(self, exc: BaseException) -> bool:
+        retry_on = self.retry_on if self.retry_on is not None else default_retry_on
+        if isinstance(retry_on, type) and issubclass(retry_on, BaseException):
+            return isinstance(exc, retry_on)
+        if isinstance(retry_on, Sequence):
+            return isinstance(exc, tuple(retry_on))
+        return bool(retry_on(exc))  # type: ignore[operator]
+
+    def interval_seconds(self, attempt: int) -> float:
+        """Seconds to wait after the ``attempt``-th failure (1-based)."""
+        interval = min(self.max_interval, self.initial_interval * self.backoff_factor ** (attempt - 1))
+        return interval + random.uniform(0, 1) if self.jitter else interval
 
 
 def _default_cache_key(*args: Any, **kwargs: Any) -> bytes:

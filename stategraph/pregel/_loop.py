@@ -190,7 +190,12 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin):
         if self.checkpointer is not None:
             from stategraph.checkpoint.base import get_checkpoint_metadata
 
-            parents = self.checkpoint_map if self.is_nested else {}
+            # The enclosing graphs' checkpoints (a subgraph's config may name its own too).
+            parents = (
+                {ns: cid for ns, cid in self.checkpoint_map.items() if ns != self.checkpoint_ns}
+                if self.is_nested
+                else {}
+            )
             base = get_checkpoint_metadata(self.config, {"parents": parents})
             # LangGraph's key order: source, step, parents, then the run's own keys.
             self.metadata_base = {k: v for k, v in base.items() if k not in ("source", "step")}

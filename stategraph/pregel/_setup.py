@@ -167,7 +167,7 @@ class RunSetup:
             inbox = parent.get("__pregel_inbox")
             parent_runtime = parent.get("__pregel_runtime")
             store = self.store if self.store is not None else parent.get("__pregel_store")
-            cache = self.cache if self.cache is not None else parent.get("__pregel_cache")
+            cache = self.cache  # as LangGraph: a parent's node cache does not reach its subgraphs
             durability = durability or parent.get("__pregel_durability") or "async"
             configurable = {k: v for k, v in configurable.items() if not k.startswith("__pregel_")}
             configurable.pop("checkpoint_id", None)

@@ -110,7 +110,7 @@ VALUES = [
     Send("node", {"x": 1}), Send("node", 1, timeout=TimeoutPolicy(run_timeout=2.0)),
     Interrupt(value={"q": "?"}, id="abc"),
     Command(update={"a": 1}, goto=[Send("n", 2), "m"], resume=1),
-    Command(graph=Command.PARENT, goto="x"), Overwrite([1, 2]), RetryPolicy(max_attempts=5),
+    Command(graph=Command.PARENT, goto="x"), Overwrite([1, 2]), RetryPolicy(max_attempts=5, retry_on=None),
     PregelTask("id", "node", ("__pregel_pull", "node"), interrupts=(Interrupt(1),)),
     StateSnapshot({"a": 1}, ("n",), {"configurable": {}}, None, None, None, ()),
     GraphOutput({"a": 1}),
