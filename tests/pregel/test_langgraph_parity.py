@@ -161,3 +161,26 @@ def test_bulk_update_state_rejects_empty_input_as_langgraph_does() -> None:
         graph.bulk_update_state(config, [[]])
     with pytest.raises(InvalidUpdateError, match="^as_node is required when applying multiple updates"):
         graph.bulk_update_state(config, [[StateUpdate({"plain": "x"}), StateUpdate({"plain": "y"})]])
+
+
+def test_a_parents_node_cache_does_not_reach_its_subgraphs() -> None:
+    from stategraph.cache.memory import InMemoryCache
+    from stategraph.types import CachePolicy
+
+    runs: list[int] = []
+
+    def expensive(state: S) -> dict[str, Any]:
+        runs.append(1)
+        return {"items": ["x"]}
+
+    inner = StateGraph(S).add_node("expensive", expensive, cache_policy=CachePolicy()).add_edge(START, "expensive").compile()
+    outer = StateGraph(S).add_node("inner", inner).add_edge(START, "inner").compile(cache=InMemoryCache())
+    outer.invoke({"items": []})
+    outer.invoke({"items": []})
+    assert len(runs) == 2
+
+
+def test_retry_policy_defaults_to_default_retry_on() -> None:
+    from stategraph.types import RetryPolicy, default_retry_on
+
+    assert RetryPolicy().retry_on is default_retry_on
