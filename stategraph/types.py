@@ -220,17 +220,18 @@ class RetryPolicy(NamedTuple):
         return interval + random.uniform(0, 1) if self.jitter else interval
 
 
-def _default_cache_key(*args: Any, **kwargs: Any) -> bytes:
-    from stategraph.cache._key import default_cache_key
+def default_cache_key(*args: Any, **kwargs: Any) -> bytes:
+    """The default ``CachePolicy.key_func`` (named as LangGraph's, which shows in reprs)."""
+    from stategraph.cache._key import default_cache_key as cache_key
 
-    return default_cache_key(*args, **kwargs)
+    return cache_key(*args, **kwargs)
 
 
 @dataclass(frozen=True, slots=True)
 class CachePolicy:
     """Cache a node's (or task's) writes under ``key_func(input)`` for ``ttl`` seconds."""
 
-    key_func: Callable[..., Union[str, bytes]] = _default_cache_key
+    key_func: Callable[..., Union[str, bytes]] = default_cache_key
     ttl: Optional[int] = None
 
 

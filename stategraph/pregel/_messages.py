@@ -171,7 +171,7 @@ class StreamMessagesHandler(BaseCallbackHandler, _StreamingCallbackHandler):  # 
         namespace = self._streamed_namespace(task_metadata)
         if namespace is None:
             return
-        metadata = dict(task_metadata)
+        metadata = _run_metadata(task_metadata)
         for message in self._output_messages(output):
             self._emit(namespace, metadata, message, dedupe=True)
 
@@ -192,7 +192,7 @@ class StreamMessagesHandler(BaseCallbackHandler, _StreamingCallbackHandler):  # 
         namespace = self._streamed_namespace(task_metadata)
         if namespace is None:
             return
-        self._emit(namespace, dict(task_metadata), message, dedupe=False)
+        self._emit(namespace, _run_metadata(task_metadata), message, dedupe=False)
 
     # -- langchain-core callbacks ------------------------------------------------------------
 
@@ -264,3 +264,9 @@ class StreamMessagesHandler(BaseCallbackHandler, _StreamingCallbackHandler):  # 
         **kwargs: Any,
     ) -> Any:
         self.runs.pop(run_id, None)
+
+
+def _run_metadata(task_metadata: Mapping[str, Any]) -> dict[str, Any]:
+    # What LangGraph shows for messages a node returns: its node run's metadata, which the
+    # graph run's callbacks mark with the integration first.
+    return {"ls_integration": "langgraph", **task_metadata}

@@ -19,6 +19,7 @@ class StreamTarget(NamedTuple):
 
     sink: Sink
     modes: frozenset[str]
+    messages_handler: Any = None  # emits the messages the subgraph's nodes return
 
 
 class StreamOut:
@@ -71,7 +72,7 @@ class StreamOut:
         if self.parent is not None:
             return self.parent
         if self.subgraphs and self.sink is not None:
-            return StreamTarget(self.sink, self.modes)
+            return StreamTarget(self.sink, self.modes, self.messages_handler)
         return None
 
 
