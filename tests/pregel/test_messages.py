@@ -256,3 +256,22 @@ def test_push_message_also_writes_to_state() -> None:
     builder.add_node("p", node)
     builder.add_edge(START, "p")
     assert [m.id for m in builder.compile().invoke({"messages": []})["messages"]] == ["p1"]
+
+
+def test_a_message_a_subgraph_node_returns_streams_from_inside_the_subgraph() -> None:
+    from langchain_core.messages import AIMessage
+
+    from stategraph.graph import START, MessagesState, StateGraph
+
+    inner = (
+        StateGraph(MessagesState)
+        .add_node("plain", lambda state: {"messages": [AIMessage("from inside", id="inside-1")]})
+        .add_edge(START, "plain")
+        .compile()
+    )
+    outer = StateGraph(MessagesState).add_node("sub", inner).add_edge(START, "sub").compile()
+    chunks = list(outer.stream({"messages": [("user", "hi")]}, stream_mode="messages", subgraphs=True))
+    [(namespace, (message, metadata))] = [c for c in chunks if c[1][0].id == "inside-1"]
+    assert namespace[0].startswith("sub:")
+    assert (message.content, metadata["langgraph_node"]) == ("from inside", "plain")
+    assert metadata["ls_integration"] == "langgraph"
