@@ -21,6 +21,7 @@ from stategraph.pregel._apply import WriteTarget, apply_writes
 from stategraph.pregel._error_handlers import ErrorHandlerMixin, is_handled_failure
 from stategraph.pregel._input import InputMixin
 from stategraph.pregel._node import Task
+from stategraph.pregel._node_cache import NodeCacheMixin
 from stategraph.pregel._persist import PersistMixin, path_str, run_checkpoint_config
 from stategraph.pregel._plan import PlanMixin
 from stategraph.pregel._read import read_channels, read_fresh
@@ -33,7 +34,7 @@ from stategraph.types import Interrupt, interrupt_id
 def _int_next_version(current: Any) -> int:
     return 1 if current is None else current + 1
 
-class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin):
+class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCacheMixin):
     """One run of a compiled graph on one thread (or one subgraph invocation)."""
 
     def __init__(
@@ -248,42 +249,6 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin):
             else:
                 runnable.append(task)
         return runnable
-
-    # ------------------------------------------------------------------ node cache
-
-    def cache_key(self, task: Task) -> Any:
-        """Where ``task``'s writes are cached, or None when its node has no cache policy."""
-        policy = task.node.cache_policy
-        if policy is None or self.cache is None:
-            return None
-        from stategraph.cache import cache_namespace_name, node_cache_key
-
-        action = task.node.call.action if task.node.call is not None else None
-        if task.path[-1] is True:  # a functional @task call: key of its arguments
-            args, kwargs = task.input
-            key = policy.key_func(*args, **kwargs)
-            return node_cache_key(cache_namespace_name(getattr(action, "func", action)), None, key)
-        return node_cache_key(cache_namespace_name(action), task.name, policy.key_func(task.input))
-
-    def _read_cache(self, tasks: list[Task]) -> None:
-        keyed = {}
-        for task in tasks:
-            if not task.done and task.node.cache_policy is not None:
-                key = self.cache_key(task)
-                if key is not None:
-                    keyed[key] = task
-        if not keyed:
-            return
-        for key, writes in self.cache.get(list(keyed)).items():
-            task = keyed[key]
-            task.writes = list(writes)
-            task.done = task.cached = True
-            self._save_writes(task.id, task.writes or [(NO_WRITES, None)], path_str(task.path))
-
-    def write_cache(self, task: Task) -> None:
-        key = self.cache_key(task)
-        if key is not None:
-            self.cache.set({key: (list(task.writes), task.node.cache_policy.ttl)})  # type: ignore[union-attr]
 
     # ------------------------------------------------------------------ running tasks
 
