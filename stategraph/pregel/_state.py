@@ -6,14 +6,12 @@ next step, and therefore ``next`` and ``tasks``, is computed exactly as a run wo
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Iterator, NamedTuple, Optional, Sequence
+from typing import Any, AsyncIterator, Iterator, Optional, Sequence
 
 from stategraph._context import current_task
 from stategraph.constants import (
     COPY,
     END,
-    ERROR,
-    ERROR_SOURCE_NODE,
     INPUT,
     INTERRUPT,
     NO_WRITES,
@@ -21,7 +19,6 @@ from stategraph.constants import (
     NS_SEP,
     NULL_TASK_ID,
     PULL,
-    RESUME,
     RETURN,
     START,
 )
@@ -30,6 +27,7 @@ from stategraph.pregel._apply import apply_writes
 from stategraph.pregel._node import Task, task_id
 from stategraph.pregel._read import read_channels, read_fresh
 from stategraph.pregel._stream import StreamOut, fold_writes
+from stategraph.pregel._task_status import NOT_STARTED, TaskStatus, task_statuses
 from stategraph.types import PregelTask, StateSnapshot, StateUpdate
 
 _NO_OUT = StreamOut(ns=(), modes=frozenset(), sink=None, parent=None, subgraphs=False)
@@ -115,7 +113,7 @@ class StateMethods:
         values = loop._read_stream_values()
         pregel_tasks = []
         for task in tasks:
-            status = statuses.get(task.id, _NOT_STARTED)
+            status = statuses.get(task.id, NOT_STARTED)
             state: Any = None
             if task.node.subgraphs:
                 sub_config = {"configurable": {"thread_id": loop.thread_id, "checkpoint_ns": task.ns}}
@@ -399,35 +397,3 @@ def _with_checkpoint_map(state: StateSnapshot, parent_config: dict[str, Any]) ->
         return {"configurable": {**configurable, "checkpoint_map": {**ancestors, **own}}}
 
     return state._replace(config=mapped(state.config), parent_config=mapped(state.parent_config))
-
-
-class TaskStatus(NamedTuple):
-    """What a checkpoint's pending writes say of one task."""
-
-    output: list[tuple[str, Any]]  # its writes (a finished task has at least one)
-    interrupts: tuple[Any, ...]  # the interrupts it raised, answered or not
-    error: Any
-
-
-_NOT_STARTED = TaskStatus([], (), None)
-_CONTROL_WRITES = frozenset({ERROR, ERROR_SOURCE_NODE, INTERRUPT, RESUME})
-
-
-def task_statuses(pending_writes: Any) -> dict[str, TaskStatus]:
-    output: dict[str, list[tuple[str, Any]]] = {}
-    interrupts: dict[str, list[Any]] = {}
-    errors: dict[str, Any] = {}
-    for tid, channel, value in pending_writes:
-        if tid == NULL_TASK_ID:
-            continue  # input to the step, not a task's doing
-        output.setdefault(tid, [])
-        if channel == INTERRUPT:
-            interrupts.setdefault(tid, []).extend(value if isinstance(value, (list, tuple)) else [value])
-        elif channel == ERROR:
-            errors.setdefault(tid, value)
-        elif channel not in _CONTROL_WRITES:
-            output[tid].append((channel, value))
-    return {
-        tid: TaskStatus(writes, tuple(interrupts.get(tid, ())), errors.get(tid))
-        for tid, writes in output.items()
-    }

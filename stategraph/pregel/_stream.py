@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime
 from typing import Any, Callable, NamedTuple, Optional
 
-from stategraph.constants import ERROR, ERROR_SOURCE_NODE, INTERRUPT, NO_WRITES, RESUME, RETURN, ROOT
+from stategraph.constants import ERROR, INTERRUPT, NO_WRITES, RESUME, RETURN, ROOT
+from stategraph.pregel._task_status import task_statuses
 
 Event = tuple[tuple[str, ...], str, Any]
 Sink = Callable[[Event], None]
@@ -152,18 +153,18 @@ def checkpoint_payload(loop: Any, tasks: list[Any]) -> dict[str, Any]:
     """The ``checkpoints`` mode payload: the current checkpoint as ``get_state`` shows it."""
     config = {"configurable": dict(loop.checkpoint_config.get("configurable", {}))}
     parent = loop.parent_config
-    saved = _pending_by_task(loop.pending_writes)
+    statuses = task_statuses(loop.pending_writes)
     task_entries = []
     for task in tasks:
         entry: dict[str, Any] = {"id": task.id, "name": task.name}
-        pending = saved.get(task.id)
-        if pending is not None and pending["error"] is not None:
-            entry["error"] = pending["error"]
-        elif pending is not None and pending["writes"]:
-            entry["result"] = _fold_result(pending["writes"], loop.graph)
+        status = statuses.get(task.id)
+        if status is not None and status.error is not None:
+            entry["error"] = status.error
+        elif status is not None and status.output:
+            entry["result"] = _fold_result([w for w in status.output if w[0] != NO_WRITES], loop.graph)
         entry["interrupts"] = tuple(
             {"value": i.value, "id": i.id, "response_schema": i.response_schema}
-            for i in (pending["interrupts"] if pending is not None else ())
+            for i in (status.interrupts if status is not None else ())
         )
         if task.node.subgraphs:
             entry["state"] = {
@@ -180,20 +181,6 @@ def checkpoint_payload(loop: Any, tasks: list[Any]) -> dict[str, Any]:
         "next": [task.name for task in tasks],
         "tasks": task_entries,
     }
-
-
-def _pending_by_task(pending_writes: list[tuple[str, str, Any]]) -> dict[str, dict[str, Any]]:
-    """Saved writes per task: its error, its interrupts and its successful writes."""
-    by_task: dict[str, dict[str, Any]] = {}
-    for tid, channel, value in pending_writes:
-        entry = by_task.setdefault(tid, {"error": None, "interrupts": [], "writes": []})
-        if channel == ERROR:
-            entry["error"] = value
-        elif channel == INTERRUPT:
-            entry["interrupts"].extend(value)
-        elif channel not in (RESUME, NO_WRITES, ERROR_SOURCE_NODE):
-            entry["writes"].append((channel, value))
-    return by_task
 
 
 INTERRUPT_KEY = INTERRUPT
