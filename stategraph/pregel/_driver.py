@@ -17,6 +17,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, AsyncIterator, Iterator, Optional
 
+from stategraph.checkpoint._capabilities import saver_capabilities
 from stategraph.pregel._loop import PregelLoop
 from stategraph.pregel._node import Task
 from stategraph.pregel._runner import arun_task, run_task
@@ -86,7 +87,7 @@ def _batched(saver: Any, outbox: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]
     The step's checkpoint and the writes of the tasks that produced it then land in one
     transaction (and cost one commit).
     """
-    if not hasattr(saver, "put_step") or len(outbox) < 2:
+    if len(outbox) < 2 or not saver_capabilities(saver).commits_steps:
         return outbox
     from stategraph.checkpoint.base import TaskWrites
 

@@ -14,6 +14,7 @@ from typing import Any, Callable, Optional, Sequence
 
 from stategraph._context import TaskContext
 from stategraph.channels.base import MISSING
+from stategraph.checkpoint._capabilities import saver_capabilities
 from stategraph.checkpoint._ids import new_checkpoint_id
 from stategraph.constants import ERROR, INTERRUPT, NO_WRITES, PREVIOUS, RESUME
 from stategraph.errors import ErrorCode, GraphRecursionError, create_error_message
@@ -63,7 +64,9 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
         configurable = config.get("configurable") or {}
         self.configurable = configurable
         self.checkpointer = checkpointer
-        self.checkpointer_reads_only_new_values = getattr(checkpointer, "reads_only_new_values", False)
+        self.checkpointer_reads_only_new_values = (
+            checkpointer is not None and saver_capabilities(checkpointer).reads_only_new_values
+        )
         self.store = store
         self.cache = cache
         self.out = out
