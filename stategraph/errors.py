@@ -10,6 +10,8 @@ The tree (LangGraph's names and builtin bases are kept so ``except`` clauses por
     │   ├── NodeTimeoutError
     │   ├── NodeCancelledError
     │   ├── InvalidNamespaceError (also ValueError)  a store namespace that cannot be stored
+    │   ├── StoreIndexNotConfiguredError (also ValueError)  search(query=...) without an index
+    │   ├── DatabaseConnectionError (also ConnectionError)  a database that does not answer
     │   └── GraphBuildError (also ValueError)       bad builder input, found at add/compile time
     ├── EmptyChannelError                            reading a channel that holds no value
     ├── GraphBubbleUp                                control flow; never a StategraphError
@@ -211,6 +213,23 @@ class InvalidNamespaceError(StategraphError, ValueError):
 
 
 __all__.append("InvalidNamespaceError")
+
+
+class StoreIndexNotConfiguredError(StategraphError, ValueError):
+    """``search(query=...)`` on a store created without ``index=``: nothing was embedded.
+
+    The message shows the ``index={"dims": ..., "embed": ..., "fields": [...]}`` to pass.
+    """
+
+
+class DatabaseConnectionError(StategraphError, ConnectionError):
+    """A database server could not be reached; the message names the host and port tried.
+
+    The driver's own error is chained as ``__cause__``.
+    """
+
+
+__all__ += ["DatabaseConnectionError", "StoreIndexNotConfiguredError"]
 
 
 class SerializationError(StategraphError, TypeError):

@@ -136,6 +136,27 @@ async def _acall_saver(saver: Any, call: tuple[Any, ...]) -> None:
         await saver.aput_writes(config, writes, task_id, path)
 
 
+def _load_sync(loop: PregelLoop, saver: Any) -> Any:
+    if saver is None:
+        return None
+    config, before = loop.checkpoint_lookup()
+    if before is None:
+        return saver.get_tuple(config)
+    bound = {"configurable": {"checkpoint_id": before}}
+    return next(iter(saver.list(config, before=bound, limit=1)), None)
+
+
+async def _load_async(loop: PregelLoop, saver: Any) -> Any:
+    if saver is None:
+        return None
+    config, before = loop.checkpoint_lookup()
+    if before is None:
+        return await saver.aget_tuple(config)
+    async for saved in saver.alist(config, before={"configurable": {"checkpoint_id": before}}, limit=1):
+        return saved
+    return None
+
+
 def _raise_task_error(tasks: list[Task]) -> None:
     for task in tasks:
         if task.error is not None:
@@ -150,7 +171,7 @@ def drive_sync(
     pool: Optional[ThreadPoolExecutor] = None
     try:
         try:
-            saved = saver.get_tuple(loop.checkpoint_lookup_config()) if saver is not None else None
+            saved = _load_sync(loop, saver)
             loop.load(saved)
             loop.start(input)
             calls.flush(loop)
@@ -325,7 +346,7 @@ async def drive_async(
 
     try:
         try:
-            saved = await saver.aget_tuple(loop.checkpoint_lookup_config()) if saver is not None else None
+            saved = await _load_async(loop, saver)
             loop.load(saved)
             loop.start(input)
             await flush()

@@ -9,10 +9,20 @@ from __future__ import annotations
 from typing import Any
 
 from stategraph.channels.base import MISSING
-from stategraph.constants import INPUT, INTERRUPT, NULL_TASK_ID, PULL, RESUME, TASKS
+from stategraph.constants import (
+    ERROR,
+    ERROR_SOURCE_NODE,
+    INPUT,
+    INTERRUPT,
+    NULL_TASK_ID,
+    PULL,
+    RESUME,
+    TASKS,
+)
 from stategraph.errors import EmptyInputError, InvalidUpdateError, ResumeError
 from stategraph.pregel._apply import apply_writes
 from stategraph.pregel._node import PregelNode, Task
+from stategraph.pregel._persist import SubgraphReplay
 from stategraph.pregel._scratchpad import ResumeInbox
 from stategraph.types import Command, Interrupt, Send
 
@@ -46,6 +56,12 @@ class InputMixin:
         """Handle the run's input: new input, a ``Command``, or ``None`` to resume."""
         graph = self.graph
         has_state = bool(self.versions)
+        resumes = isinstance(input, Command) and input.resume is not None
+        time_traveling = self._is_time_traveling(resumes)
+        if time_traveling:
+            # Replaying an old checkpoint: its saved answers (the tasks' and the run-wide one)
+            # are stale, so every interrupt() fires again instead of returning them.
+            self.pending_writes = [w for w in self.pending_writes if w[1] != RESUME]
         null_writes = [(c, v) for tid, c, v in self.pending_writes if tid == NULL_TASK_ID]
         if isinstance(input, Command):
             if input.graph == Command.PARENT:
@@ -68,16 +84,22 @@ class InputMixin:
             self._apply_null_writes(applied_null)
 
         resuming = self._is_resuming(input, has_state)
+        self.subgraphs_resume = bool(self.resuming_hint) if self.is_nested else resuming
         if resuming:
             self.seen[INTERRUPT] = dict(self.versions)
-            explicit_id = self.configurable.get("checkpoint_id") and not self.is_nested
-            if explicit_id and not (isinstance(input, Command) and input.resume is not None):
-                self.pending_writes = [
-                    w for w in self.pending_writes if w[1] not in (RESUME, INTERRUPT)
-                ]
-                if self.loaded_source not in ("update", "fork"):
-                    self._save_checkpoint("fork", set(), dict(self.versions))
-                    self.step += 1
+            replayed_id, replayed_parent = self.checkpoint_id, self.parent_config
+            if time_traveling and self.loaded_source not in ("update", "fork"):
+                # The fork has a new id, hence new task ids: the old interrupts are stale.
+                self.pending_writes = [w for w in self.pending_writes if w[1] != INTERRUPT]
+                self._save_checkpoint("fork", set(), dict(self.versions))
+                self.step += 1
+            if time_traveling and not self.is_nested:
+                # Subgraphs replay from their state as of the replayed step. A fork made by
+                # update_state came after that step: its parent bounds them.
+                bound = replayed_id
+                if self.loaded_source in ("update", "fork") and replayed_parent:
+                    bound = replayed_parent["configurable"].get("checkpoint_id") or bound
+                self.replay = SubgraphReplay(bound)
             if self.out.wants("values"):
                 self.out.push("values", self._read_stream_values())
         elif input is not None and not isinstance(input, Command):
@@ -97,6 +119,16 @@ class InputMixin:
                 f"Received no input for {graph.input_channels}. The thread has no saved state to "
                 "resume: pass the graph's input, or check the config's thread_id."
             )
+
+    def _is_time_traveling(self, resumes: bool) -> bool:
+        """Whether this run replays a checkpoint named explicitly (not answering an interrupt).
+
+        A root run names it with ``checkpoint_id``; a subgraph with its own namespace in the
+        ``checkpoint_map`` (a config taken from ``get_state(subgraphs=True)``).
+        """
+        if self.is_nested:
+            return self.checkpoint_ns in self.checkpoint_map
+        return bool(self.requested_checkpoint_id) and not resumes
 
     def _is_resuming(self, input: Any, has_state: bool) -> bool:
         if self.resuming_hint is not None:
@@ -124,8 +156,8 @@ class InputMixin:
                 "checkpointer=InMemorySaver() (SqliteSaver for a durable thread), then pass "
                 'config={"configurable": {"thread_id": "..."}} on every call.'
             )
-        pending = self._pending_interrupts()
-        if not pending:
+        pending, unanswered = self._pending_interrupts()
+        if not pending and self._nothing_to_resume(command):
             raise ResumeError(
                 f"Cannot resume thread '{self.thread_id}': it has no pending interrupt. "
                 "Command(resume=...) answers an interrupt() that is waiting; check the thread_id, "
@@ -141,20 +173,46 @@ class InputMixin:
                 )
             self.inbox = ResumeInbox(MISSING, dict(command.resume))
         else:
-            if len({i.id for i in pending}) > 1:
+            if len({i.id for i in unanswered}) > 1:
                 raise ResumeError(
                     "When there are multiple pending interrupts, you must specify the interrupt "
                     "id when resuming. Pass Command(resume={interrupt_id: value, ...}) with the "
-                    f"ids of get_state(config).interrupts: {sorted({i.id for i in pending})}."
+                    f"ids of get_state(config).interrupts: {sorted({i.id for i in unanswered})}."
                 )
             self.inbox = ResumeInbox(command.resume)
 
-    def _pending_interrupts(self) -> list[Interrupt]:
-        found: list[Interrupt] = []
+    def _pending_interrupts(self) -> tuple[list[Interrupt], list[Interrupt]]:
+        """The interrupts still waiting (of tasks that have not finished since), and those of
+        them whose task has no answer yet (as LangGraph counts them for a plain resume value:
+        a task already answered once waits on its next interrupt() in call order)."""
+        interrupts: dict[str, list[Interrupt]] = {}
+        answered: set[str] = set()
+        finished: set[str] = set()
         for tid, channel, value in self.pending_writes:
-            if channel == INTERRUPT and tid != NULL_TASK_ID:
-                found.extend(value)
-        return found
+            if tid == NULL_TASK_ID:
+                continue
+            if channel == INTERRUPT:
+                interrupts[tid] = list(value)
+            elif channel == RESUME:
+                answered.add(tid)
+            elif channel not in (ERROR, ERROR_SOURCE_NODE):
+                finished.add(tid)
+        pending = [i for tid, found in interrupts.items() if tid not in finished for i in found]
+        unanswered = [
+            i for tid, found in interrupts.items() if tid not in finished and tid not in answered
+            for i in found
+        ]
+        return pending, unanswered
+
+    def _nothing_to_resume(self, command: Command) -> bool:
+        """A resume value with nothing waiting is refused only where no run could follow: on a
+        thread with no checkpoint, or a finished one (LangGraph continues any other run, the
+        value kept for the next interrupt())."""
+        if not self.versions:
+            return True
+        if command.goto or command.update is not None:
+            return False
+        return not self._plan(for_discard=True)
 
     def _command_writes(self, command: Command) -> list[tuple[str, Any]]:
         writes: list[tuple[str, Any]] = []

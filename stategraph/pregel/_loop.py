@@ -82,9 +82,22 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
         self.checkpoint_ns = checkpoint_ns
         self.is_nested = bool(checkpoint_ns)
         self.resuming_hint = resuming
+        # Whether subgraphs started by this step continue their saved runs: only in the first
+        # step of a run that resumes (a retried attempt sets it for its own task).
+        self.subgraphs_resume = False
         self.inbox = inbox if inbox is not None else ResumeInbox()
         self.thread_id = configurable.get("thread_id")
         self.checkpoint_map: dict[str, str] = dict(configurable.get("checkpoint_map") or {})
+        # The checkpoint this run starts from when named: a root run's checkpoint_id (or, given
+        # a subgraph's config, the root's entry in its checkpoint_map); a subgraph's own entry.
+        if self.is_nested:
+            self.requested_checkpoint_id = self.checkpoint_map.get(checkpoint_ns)
+        elif configurable.get("checkpoint_ns"):
+            self.requested_checkpoint_id = self.checkpoint_map.get("")
+        else:
+            self.requested_checkpoint_id = configurable.get("checkpoint_id")
+        # Shared by every subgraph run of a replay (see ``SubgraphReplay``); None otherwise.
+        self.replay: Any = None
         recursion_limit = config.get("recursion_limit", graph.recursion_limit)
         if recursion_limit < 1:
             raise ValueError("recursion_limit must be at least 1")
@@ -321,10 +334,9 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
             "__pregel_task_id": task.id,
             "__pregel_checkpointer": self.checkpointer,
             "__pregel_runtime": runtime,
-            "__pregel_resuming": self.status == "resuming" or bool(self.pending_writes) or (
-                INTERRUPT in self.seen
-            ),
+            "__pregel_resuming": self.subgraphs_resume,
             "__pregel_inbox": self.inbox,
+            "__pregel_replay": self.replay,
             "__pregel_stream": self.out.child_target(),
             "__pregel_durability": self.durability,
             "__pregel_store": self.store,
@@ -391,6 +403,7 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
         updated, changed = apply_writes(self.target, all_tasks)
         self.updated = updated
         self.pending_writes = []
+        self.subgraphs_resume = False
         if self.out.wants("values") and not self.stream_key_set.isdisjoint(changed):
             self.out.push("values", self._read_stream_values())
         self._save_checkpoint("loop", updated, changed)

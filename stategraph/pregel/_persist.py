@@ -8,12 +8,34 @@ which happens at once from the thread that ran the task.
 from __future__ import annotations
 
 import datetime
-from typing import Any
+import threading
+from typing import Any, Optional
 
 from stategraph.channels.base import MISSING
 from stategraph.checkpoint._ids import new_checkpoint_id
-from stategraph.constants import ERROR, INTERRUPT, NO_WRITES, RESUME
+from stategraph.constants import ERROR, INTERRUPT, NO_WRITES, NS_END, RESUME
 from stategraph.pregel._node import Task
+
+
+class SubgraphReplay:
+    """A replay's bound for its subgraphs: the first run of each subgraph (by namespace
+    without task ids) loads its latest checkpoint older than the replayed one; later runs of
+    it in the same replay (a loop) load their latest, which the replay itself wrote."""
+
+    __slots__ = ("checkpoint_id", "_visited", "_lock")
+
+    def __init__(self, checkpoint_id: str) -> None:
+        self.checkpoint_id = checkpoint_id
+        self._visited: set[str] = set()
+        self._lock = threading.Lock()
+
+    def first_visit(self, checkpoint_ns: str) -> bool:
+        stable = checkpoint_ns.rsplit(NS_END, 1)[0]
+        with self._lock:
+            if stable in self._visited:
+                return False
+            self._visited.add(stable)
+            return True
 
 
 def path_str(path: tuple[Any, ...]) -> str:
@@ -35,12 +57,20 @@ def run_checkpoint_config(
 class PersistMixin:
     """``PregelLoop``'s checkpointing methods."""
 
-    def checkpoint_lookup_config(self) -> dict[str, Any]:
-        """The config that names the checkpoint this run starts from."""
+    def checkpoint_lookup(self) -> tuple[dict[str, Any], Optional[str]]:
+        """The config that names the checkpoint this run starts from, and, when a subgraph
+        first runs during a replay of its parent, the id it must load the latest checkpoint
+        before (its state as of the replayed step)."""
         configurable = {"thread_id": self.thread_id, "checkpoint_ns": self.checkpoint_ns}
-        if not self.is_nested and self.configurable.get("checkpoint_id"):
-            configurable["checkpoint_id"] = self.configurable["checkpoint_id"]
-        return {"configurable": configurable}
+        if self.requested_checkpoint_id:
+            configurable["checkpoint_id"] = self.requested_checkpoint_id
+            return {"configurable": configurable}, None
+        replay = self.replay
+        if self.is_nested and replay is not None and replay.first_visit(self.checkpoint_ns):
+            # Start over from that state with the parent's input, as a fresh invocation would.
+            self.resuming_hint = None
+            return {"configurable": configurable}, replay.checkpoint_id
+        return {"configurable": configurable}, None
 
     def _flush_exit_durability(self) -> None:
         if self.durability != "exit" or self.checkpointer is None:

@@ -16,7 +16,6 @@ from stategraph.constants import NS_END, NS_SEP, RESUME
 from stategraph.errors import (
     GraphBubbleUp,
     GraphInterrupt,
-    InvalidUpdateError,
     ParentCommand,
 )
 from stategraph.pregel._callbacks import (
@@ -88,12 +87,13 @@ def _on_parent_command(loop: Any, task: Task, error: ParentCommand) -> None:
     """A ``Command(graph=PARENT)`` raised by this task's node or by a subgraph it ran."""
     command = error.command
     if command.graph == Command.PARENT:
-        if not loop.is_nested:
-            raise InvalidUpdateError(
-                "There is no parent graph. A node returned Command(graph=Command.PARENT) in the "
-                "root graph; drop graph=Command.PARENT, or run this graph as a subgraph."
-            )
-        raise ParentCommand(replace(command, graph=loop.checkpoint_ns))
+        # Addressed to the task that ran this graph: its namespace, without the counter
+        # that numbers the task's 2nd, 3rd... subgraph run.
+        # As LangGraph, a root graph's node raises it out of invoke() too (addressed to "").
+        parts = loop.checkpoint_ns.split(NS_SEP) if loop.is_nested else []
+        while len(parts) > 1 and parts[-1].isdigit():
+            parts.pop()
+        raise ParentCommand(replace(command, graph=NS_SEP.join(parts)))
     if _own_parent_command(task, command):
         _write(loop, task, replace(command, graph=None))
         return
@@ -103,6 +103,9 @@ def _on_parent_command(loop: Any, task: Task, error: ParentCommand) -> None:
 def _start_attempt(task: Task, attempt: int, context: TaskContext) -> None:
     if attempt > 1:
         task.writes[:] = [w for w in task.writes if w[0] == RESUME]
+        if task.config is not None:
+            # A retried attempt continues the subgraphs its failed attempt started.
+            task.config["configurable"]["__pregel_resuming"] = True
         info = context.runtime.execution_info
         if info is not None:
             context.runtime = context.runtime.override(execution_info=replace(info, node_attempt=attempt))

@@ -90,6 +90,11 @@ def merge_configs(*configs: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+# A config naming any of these addresses its own checkpoints: a graph invoked with it inside
+# another graph's node runs as a root graph (its own thread or namespace), not as a subgraph.
+CHECKPOINT_COORDINATES = ("thread_id", "checkpoint_ns", "checkpoint_id", "checkpoint_map")
+
+
 class RunSetup:
     """``Pregel``'s run setup methods."""
 
@@ -102,7 +107,7 @@ class RunSetup:
         if "__pregel_task_id" in configurable:
             return config, configurable
         task = current_task.get()
-        if task is not None:
+        if task is not None and not any(key in configurable for key in CHECKPOINT_COORDINATES):
             parent = task.config
             merged = merge_configs(parent, config)
             return merged, merged["configurable"]
@@ -149,7 +154,8 @@ class RunSetup:
             parent_saver = parent.get("__pregel_checkpointer")
             task_ns = parent.get("checkpoint_ns", "")
             task = current_task.get()
-            if task is not None and task.config is not None and task.config.get("configurable") is parent:
+            if task is not None and parent.get("__pregel_task_id") == task.scratchpad.task_id:
+                # The 2nd, 3rd... graph this task runs gets a namespace of its own.
                 counter = task.scratchpad.subgraph_counter
                 task.scratchpad.subgraph_counter += 1
                 if counter:
@@ -218,6 +224,8 @@ class RunSetup:
             parent_runtime=parent_runtime,
             control=control,
         )
+        if parent is not None:
+            loop.replay = parent.get("__pregel_replay")
         return loop, checkpointer
 
     def _coerce_context(self, context: Any) -> Any:

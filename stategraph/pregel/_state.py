@@ -116,12 +116,9 @@ class StateMethods:
             status = statuses.get(task.id, NOT_STARTED)
             state: Any = None
             if task.node.subgraphs:
-                sub_config = {"configurable": {"thread_id": loop.thread_id, "checkpoint_ns": task.ns}}
-                if subgraphs:
-                    state = task.node.subgraphs[0]._state_at(saver, sub_config, subgraphs=True)
-                    state = _with_checkpoint_map(state, config)
-                else:
-                    state = sub_config
+                # A config pointing at the subgraph's checkpoints; get_state(subgraphs=True)
+                # replaces it with the subgraph's snapshot (``_with_subgraph_states``).
+                state = {"configurable": {"thread_id": loop.thread_id, "checkpoint_ns": task.ns}}
             pregel_tasks.append(
                 PregelTask(
                     task.id,
@@ -177,22 +174,57 @@ class StateMethods:
         return owner._state_at(saver, config, subgraphs)
 
     def _state_at(self, saver: Any, config: dict[str, Any], subgraphs: bool) -> StateSnapshot:
+        config = self._own_history_config(config)
         saved = saver.get_tuple(config)
         if saved is None:
-            shown = {k: v for k, v in config["configurable"].items() if k != "checkpoint_ns" or v}
-            return StateSnapshot({}, (), {"configurable": shown}, None, None, None, (), ())
+            return _empty_snapshot(config)
         apply_pending = not config["configurable"].get("checkpoint_id")
-        return self._snapshot(saver, saved, apply_pending, subgraphs)
+        snapshot = self._snapshot(saver, saved, apply_pending, subgraphs)
+        if not subgraphs:
+            return snapshot
+        states = {
+            index: sub._state_at(saver, sub_config, True)
+            for index, sub, sub_config in self._subgraph_task_configs(snapshot)
+        }
+        return _with_subgraph_states(snapshot, states)
 
     async def aget_state(self, config: dict[str, Any], *, subgraphs: bool = False) -> StateSnapshot:
         saver = self._saver_for(config)
         config = self._state_config(config)
         owner = self._subgraph_for(config["configurable"]["checkpoint_ns"])
+        return await owner._astate_at(saver, config, subgraphs)
+
+    async def _astate_at(self, saver: Any, config: dict[str, Any], subgraphs: bool) -> StateSnapshot:
+        config = self._own_history_config(config)
         saved = await saver.aget_tuple(config)
         if saved is None:
-            return StateSnapshot({}, (), config, None, None, None, (), ())
+            return _empty_snapshot(config)
         apply_pending = not config["configurable"].get("checkpoint_id")
-        return owner._snapshot(saver, saved, apply_pending, subgraphs)
+        snapshot = self._snapshot(saver, saved, apply_pending, subgraphs)
+        if not subgraphs:
+            return snapshot
+        states = {
+            index: await sub._astate_at(saver, sub_config, True)
+            for index, sub, sub_config in self._subgraph_task_configs(snapshot)
+        }
+        return _with_subgraph_states(snapshot, states)
+
+    def _own_history_config(self, config: dict[str, Any]) -> dict[str, Any]:
+        """A ``checkpointer=True`` subgraph keeps one history, under its namespace without
+        task ids."""
+        if self.checkpointer is not True:  # type: ignore[attr-defined]
+            return config
+        configurable = config["configurable"]
+        return {"configurable": {**configurable, "checkpoint_ns": _strip_ids(configurable["checkpoint_ns"])}}
+
+    def _subgraph_task_configs(self, snapshot: StateSnapshot) -> list[tuple[int, Any, dict[str, Any]]]:
+        found = []
+        nodes = self.nodes  # type: ignore[attr-defined]
+        for index, task in enumerate(snapshot.tasks):
+            node = nodes.get(task.name)
+            if isinstance(task.state, dict) and node is not None and node.subgraphs:
+                found.append((index, node.subgraphs[0], task.state))
+        return found
 
     def get_state_history(
         self,
@@ -382,6 +414,20 @@ def _null_node() -> Any:
 __all__ = ["StateMethods", "read_channels"]
 
 
+def _empty_snapshot(config: dict[str, Any]) -> StateSnapshot:
+    shown = {k: v for k, v in config["configurable"].items() if k != "checkpoint_ns" or v}
+    return StateSnapshot({}, (), {"configurable": shown}, None, None, None, (), ())
+
+
+def _with_subgraph_states(snapshot: StateSnapshot, states: dict[int, StateSnapshot]) -> StateSnapshot:
+    if not states:
+        return snapshot
+    tasks = list(snapshot.tasks)
+    for index, state in states.items():
+        tasks[index] = tasks[index]._replace(state=_with_checkpoint_map(state, snapshot.config))
+    return snapshot._replace(tasks=tuple(tasks))
+
+
 def _with_checkpoint_map(state: StateSnapshot, parent_config: dict[str, Any]) -> StateSnapshot:
     """A subgraph's snapshot, its configs naming the checkpoint of each enclosing graph."""
     if not state.config:
@@ -396,4 +442,12 @@ def _with_checkpoint_map(state: StateSnapshot, parent_config: dict[str, Any]) ->
         own = {configurable.get("checkpoint_ns", ""): configurable.get("checkpoint_id")}
         return {"configurable": {**configurable, "checkpoint_map": {**ancestors, **own}}}
 
-    return state._replace(config=mapped(state.config), parent_config=mapped(state.parent_config))
+    state = state._replace(config=mapped(state.config), parent_config=mapped(state.parent_config))
+    # Deeper snapshots were mapped before this one knew its own ancestors: map them again.
+    if any(isinstance(task.state, StateSnapshot) for task in state.tasks):
+        state = state._replace(tasks=tuple(
+            task._replace(state=_with_checkpoint_map(task.state, state.config))
+            if isinstance(task.state, StateSnapshot) else task
+            for task in state.tasks
+        ))
+    return state

@@ -16,7 +16,7 @@ import pytest
 
 from stategraph.config import get_config, get_stream_writer
 from stategraph.constants import END, START
-from stategraph.errors import GraphRecursionError, InvalidUpdateError
+from stategraph.errors import GraphRecursionError, ParentCommand
 from stategraph.graph import StateGraph
 from stategraph.runtime import Runtime, get_runtime
 from stategraph.types import Command, RetryPolicy, Send
@@ -291,15 +291,17 @@ def test_command_goto_an_unknown_node_is_ignored(run: Runner) -> None:
     assert run(graph, {"x": []}) == {"x": ["a"]}
 
 
-def test_command_parent_returned_in_the_root_graph_has_no_parent(run: Runner) -> None:
+def test_command_parent_returned_in_the_root_graph_raises_parent_command(run: Runner) -> None:
+    # As LangGraph: the command leaves invoke() for whoever called the root graph.
     graph = (
         StateGraph(State)
         .add_node("a", lambda s: Command(graph=Command.PARENT, goto="a"))
         .add_edge(START, "a")
         .compile()
     )
-    with pytest.raises(InvalidUpdateError, match="There is no parent graph"):
+    with pytest.raises(ParentCommand) as raised:
         run(graph, {"x": []})
+    assert raised.value.args[0].goto == "a"
 
 
 # ---------------------------------------------------------------------------- conditional edge timing
