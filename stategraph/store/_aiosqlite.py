@@ -6,7 +6,6 @@ Same tables, SQL and behaviour as ``SqliteStore``: both run ``SqliteCore``'s gen
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -18,17 +17,14 @@ from stategraph.store._drive import Execute, Request, Steps, adrive, aembed
 from stategraph.store._embed import Embedder
 from stategraph.store._ops import Op, Result
 from stategraph.store._sqlite_core import Deserializer, SqliteCore
+from stategraph.store._sweeper import SweepsInTask
 
 if TYPE_CHECKING:
     import aiosqlite
 
 __all__ = ["AsyncSqliteStore"]
 
-logger = logging.getLogger(__name__)
-
 T = TypeVar("T")
-
-DEFAULT_SWEEP_INTERVAL_MINUTES = 5.0
 
 
 def _import_aiosqlite() -> Any:
@@ -42,7 +38,7 @@ def _import_aiosqlite() -> Any:
     return aiosqlite
 
 
-class AsyncSqliteStore(BaseStore):
+class AsyncSqliteStore(SweepsInTask, BaseStore):
     """An asyncio store in SQLite (via aiosqlite); items may expire, as in ``SqliteStore``.
 
     Use the ``a*`` methods. The sync methods work only from threads other than the event
@@ -81,8 +77,6 @@ class AsyncSqliteStore(BaseStore):
             self._core.index.embedder if self._core.index else None
         )
         self.ttl_config = ttl
-        self._sweeper: Optional[asyncio.Task[None]] = None
-        self._stop_sweeping = asyncio.Event()
 
     @classmethod
     @asynccontextmanager
@@ -143,53 +137,6 @@ class AsyncSqliteStore(BaseStore):
         """Delete expired items now; returns how many were deleted."""
         await self.setup()
         return await self._run(self._core.sweep_steps())
-
-    async def start_ttl_sweeper(
-        self, sweep_interval_minutes: Optional[float] = None
-    ) -> asyncio.Task[None]:
-        """Sweep expired items every interval in a background task until stopped.
-
-        The interval is the argument, else ``TTLConfig.sweep_interval_minutes``, else 5.
-        Without a ``TTLConfig`` the returned task does nothing.
-        """
-        if not self.ttl_config:
-            return asyncio.create_task(asyncio.sleep(0))
-        if self._sweeper is not None and not self._sweeper.done():
-            return self._sweeper
-        interval_seconds = 60 * float(
-            sweep_interval_minutes
-            or self.ttl_config.get("sweep_interval_minutes")
-            or DEFAULT_SWEEP_INTERVAL_MINUTES
-        )
-        self._stop_sweeping.clear()
-        self._sweeper = asyncio.create_task(self._sweep_until_stopped(interval_seconds))
-        return self._sweeper
-
-    async def _sweep_until_stopped(self, interval_seconds: float) -> None:
-        while True:
-            try:
-                await asyncio.wait_for(self._stop_sweeping.wait(), timeout=interval_seconds)
-                return
-            except asyncio.TimeoutError:
-                pass
-            try:
-                swept = await self.sweep_ttl()
-                if swept:
-                    logger.info("Store TTL sweep deleted %d expired items", swept)
-            except Exception:
-                logger.exception("Store TTL sweep failed; retrying next interval")
-
-    async def stop_ttl_sweeper(self, timeout: Optional[float] = None) -> bool:
-        """Stop the sweeper task; False if it did not stop within ``timeout`` seconds."""
-        if self._sweeper is None or self._sweeper.done():
-            return True
-        self._stop_sweeping.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(self._sweeper), timeout=timeout)
-        except asyncio.TimeoutError:
-            return False
-        self._sweeper = None
-        return True
 
     async def _run(self, steps: Steps[T]) -> T:
         transaction = _LazyTransaction(self.conn, self.lock)

@@ -45,10 +45,15 @@ class EmbedQueries:
 
 @dataclass(frozen=True, slots=True)
 class Execute:
-    """Run one parameterised SQL statement; answered with all rows it returns."""
+    """Run one parameterised SQL statement; answered with all rows it returns.
+
+    ``fetch=False`` says the rows are not needed (an empty list is the answer), so a driver
+    may queue the statement (a psycopg pipeline sends queued writes in one round trip).
+    """
 
     sql: str
     params: tuple[Any, ...] = ()
+    fetch: bool = True
 
 
 Request = Union[EmbedTexts, EmbedQueries, Execute]

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Optional, TypeVar
 
+from stategraph.errors import StoreIndexNotConfiguredError
 from stategraph.store._config import IndexConfig
 from stategraph.store._embed import Embedder, ensure_embeddings
 from stategraph.store._ops import PutOp
@@ -23,6 +24,7 @@ __all__ = [
     "cosine_similarity",
     "make_index_plan",
     "rank_by_similarity",
+    "require_index",
     "vector_slots",
 ]
 
@@ -56,6 +58,24 @@ def make_index_plan(index: Optional[IndexConfig]) -> Optional[IndexPlan]:
         embedder=ensure_embeddings(config.get("embed")),
         fields=tuple((path, tokenize_path(path)) for path in fields),
     )
+
+
+def require_index(
+    plan: Optional[IndexPlan], queries: Sequence[str], store_name: str
+) -> None:
+    """Raise ``StoreIndexNotConfiguredError`` if ``queries`` ask for ranking and no index exists.
+
+    Without an index nothing was embedded, so a query cannot rank anything; returning items
+    unranked would hide the mistake.
+    """
+    if queries and plan is None:
+        raise StoreIndexNotConfiguredError(
+            f"search(query={queries[0]!r}) needs a semantic index, and this {store_name} was "
+            "created without one, so no value was embedded. Create the store with "
+            'index={"dims": <vector size>, "embed": <Embeddings or function>, '
+            '"fields": ["$"]} (e.g. index={"dims": 1536, "embed": '
+            '"openai:text-embedding-3-small", "fields": ["text"]}), or search without query=.'
+        )
 
 
 class VectorSlot(NamedTuple):

@@ -22,7 +22,12 @@ from stategraph.store._drive import (
 )
 from stategraph.store._embed import Embedder
 from stategraph.store._filter import matches_filter
-from stategraph.store._index import make_index_plan, rank_by_similarity, vector_slots
+from stategraph.store._index import (
+    make_index_plan,
+    rank_by_similarity,
+    require_index,
+    vector_slots,
+)
 from stategraph.store._item import Item, SearchItem
 from stategraph.store._namespaces import is_under_prefix, list_matching_namespaces
 from stategraph.store._ops import GetOp, ListNamespacesOp, Op, PutOp, Result, SearchOp
@@ -88,7 +93,8 @@ class InMemoryStore(BaseStore):
                 else:
                     raise ValueError(f"Unknown operation type: {type(op).__name__}")
 
-        queries = tuple({op.query: None for _, op, _ in searches if op.query and self._index})
+        queries = tuple({op.query: None for _, op, _ in searches if op.query})
+        require_index(self._index, queries, "InMemoryStore")
         query_vectors = dict(zip(queries, (yield EmbedQueries(queries)))) if queries else {}
         for position, op, candidates in searches:
             query_vector = query_vectors.get(op.query) if op.query else None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import concurrent.futures
-import logging
 import sqlite3
 import threading
 import time
@@ -17,17 +15,14 @@ from stategraph.store._drive import Execute, Request, Steps, adrive, aembed, dri
 from stategraph.store._embed import Embedder
 from stategraph.store._ops import Op, Result
 from stategraph.store._sqlite_core import Deserializer, SqliteCore
+from stategraph.store._sweeper import SweepsInThread
 
 __all__ = ["SqliteStore"]
 
-logger = logging.getLogger(__name__)
-
 T = TypeVar("T")
 
-DEFAULT_SWEEP_INTERVAL_MINUTES = 5.0
 
-
-class SqliteStore(BaseStore):
+class SqliteStore(SweepsInThread, BaseStore):
     """A store in SQLite; items may expire (``ttl=`` minutes on ``put``, or ``TTLConfig``).
 
     One connection is shared by threads under a lock; each batch is one transaction. Expired
@@ -65,8 +60,6 @@ class SqliteStore(BaseStore):
             self._core.index.embedder if self._core.index else None
         )
         self.ttl_config = ttl
-        self._sweeper: Optional[threading.Thread] = None
-        self._stop_sweeping = threading.Event()
 
     @classmethod
     @contextmanager
@@ -115,54 +108,6 @@ class SqliteStore(BaseStore):
         """Delete expired items now; returns how many were deleted."""
         self.setup()
         return self._run(self._core.sweep_steps())
-
-    def start_ttl_sweeper(
-        self, sweep_interval_minutes: Optional[float] = None
-    ) -> concurrent.futures.Future[None]:
-        """Sweep expired items every interval in a daemon thread until stopped.
-
-        The interval is the argument, else ``TTLConfig.sweep_interval_minutes``, else 5.
-        Without a ``TTLConfig`` nothing starts. Cancelling the future stops the thread.
-        """
-        future: concurrent.futures.Future[None] = concurrent.futures.Future()
-        if not self.ttl_config or (self._sweeper is not None and self._sweeper.is_alive()):
-            future.set_result(None)
-            return future
-        interval_minutes = float(
-            sweep_interval_minutes
-            or self.ttl_config.get("sweep_interval_minutes")
-            or DEFAULT_SWEEP_INTERVAL_MINUTES
-        )
-        self._stop_sweeping.clear()
-
-        def sweep_until_stopped() -> None:
-            while not self._stop_sweeping.wait(interval_minutes * 60):
-                try:
-                    swept = self.sweep_ttl()
-                    if swept:
-                        logger.info("Store TTL sweep deleted %d expired items", swept)
-                except Exception:
-                    logger.exception("Store TTL sweep failed; retrying next interval")
-            if not future.done():
-                future.set_result(None)
-
-        self._sweeper = threading.Thread(
-            target=sweep_until_stopped, name="stategraph-store-ttl-sweeper", daemon=True
-        )
-        future.add_done_callback(_stop_if_cancelled(self._stop_sweeping))
-        self._sweeper.start()
-        return future
-
-    def stop_ttl_sweeper(self, timeout: Optional[float] = None) -> bool:
-        """Stop the sweeper thread; False if it did not stop within ``timeout`` seconds."""
-        if self._sweeper is None or not self._sweeper.is_alive():
-            return True
-        self._stop_sweeping.set()
-        self._sweeper.join(timeout)
-        if self._sweeper.is_alive():
-            return False
-        self._sweeper = None
-        return True
 
     def _run(self, steps: Steps[T]) -> T:
         transaction = _LazyTransaction(self.conn, self.lock)
@@ -222,13 +167,3 @@ class _LazyTransaction:
         finally:
             self._locked = False
             self._lock.release()
-
-
-def _stop_if_cancelled(
-    stop: threading.Event,
-) -> Callable[[concurrent.futures.Future[None]], None]:
-    def on_done(future: concurrent.futures.Future[None]) -> None:
-        if future.cancelled():
-            stop.set()
-
-    return on_done

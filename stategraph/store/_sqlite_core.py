@@ -9,22 +9,25 @@ expires_at, ttl_minutes)`` and ``store_vectors(prefix, key, field_name, embeddin
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import enum
 import json
 import struct
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 from typing import Any, Callable, Optional, Union
 
 from stategraph.store._config import IndexConfig, TTLConfig
 from stategraph.store._drive import EmbedQueries, EmbedTexts, Execute, Steps
 from stategraph.store._filter import matches_filter
-from stategraph.store._index import IndexPlan, make_index_plan, rank_by_similarity, vector_slots
+from stategraph.store._index import (
+    IndexPlan,
+    make_index_plan,
+    rank_by_similarity,
+    require_index,
+    vector_slots,
+)
+from stategraph.store._json import dump_value
 from stategraph.store._item import Item, SearchItem
 from stategraph.store._namespaces import list_matching_namespaces
 from stategraph.store._ops import GetOp, ListNamespacesOp, Op, PutOp, Result, SearchOp
@@ -133,9 +136,8 @@ class SqliteCore:
             elif not isinstance(op, (GetOp, SearchOp, ListNamespacesOp)):
                 raise ValueError(f"Unknown operation type: {type(op).__name__}")
 
-        queries = tuple(
-            {op.query: None for op in ops if isinstance(op, SearchOp) and op.query and self.index}
-        )
+        queries = tuple({op.query: None for op in ops if isinstance(op, SearchOp) and op.query})
+        require_index(self.index, queries, "SqliteStore")
         query_vectors = dict(zip(queries, (yield EmbedQueries(queries)))) if queries else {}
         slots = vector_slots(self.index, puts.values()) if self.index else []
         vectors = (yield EmbedTexts(tuple(slot.text for slot in slots))) if slots else []
@@ -246,7 +248,7 @@ class SqliteCore:
             "ON CONFLICT (prefix, key) DO UPDATE SET value = excluded.value, "
             "created_at = excluded.created_at, updated_at = excluded.updated_at, "
             "expires_at = excluded.expires_at, ttl_minutes = excluded.ttl_minutes",
-            (prefix, op.key, _dump_value(op.value), _db_time(now), _db_time(now), expires, op.ttl),
+            (prefix, op.key, dump_value(op.value), _db_time(now), _db_time(now), expires, op.ttl),
         )
 
     def _item(self, row: tuple[Any, ...]) -> Item:
@@ -304,26 +306,3 @@ def _vector_blob(vector: Sequence[float]) -> bytes:
 
 def _vector_from_blob(blob: bytes) -> list[float]:
     return list(struct.unpack(f"<{len(blob) // 4}f", blob))
-
-
-def _dump_value(value: dict[str, Any]) -> str:
-    return json.dumps(value, ensure_ascii=False, default=_json_default)
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, (dt.datetime, dt.date, dt.time)):
-        return obj.isoformat()
-    if isinstance(obj, (uuid.UUID, Decimal)):
-        return str(obj)
-    if isinstance(obj, enum.Enum):
-        return obj.value
-    if isinstance(obj, (set, frozenset)):
-        return list(obj)
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return dataclasses.asdict(obj)
-    if hasattr(obj, "model_dump"):
-        return obj.model_dump(mode="json")
-    raise TypeError(
-        f"SqliteStore stores values as JSON, and {type(obj).__name__} is not JSON-serializable. "
-        "Convert it to a dict, list, string or number before put()."
-    )

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from stategraph.errors import StoreIndexNotConfiguredError
 from stategraph.store.base import (
     GetOp,
     InvalidNamespaceError,
@@ -469,10 +470,13 @@ async def test_an_async_embedding_function_works_from_async_methods(
     assert keys(await store.search(("pets",), query="cat")) == ["c", "d"]
 
 
-async def test_query_without_an_index_returns_plain_results(store: StoreUnderTest) -> None:
+async def test_query_without_an_index_explains_how_to_configure_one(
+    store: StoreUnderTest,
+) -> None:
     await store.put(("pets",), "c", {"text": "cat"})
 
-    found = await store.search(("pets",), query="cat")
+    with pytest.raises(StoreIndexNotConfiguredError, match=r'index=\{"dims"') as raised:
+        await store.search(("pets",), query="cat")
 
-    assert keys(found) == ["c"]
-    assert found[0].score is None
+    assert isinstance(raised.value, ValueError)
+    assert "embed" in str(raised.value) and "fields" in str(raised.value)
