@@ -32,6 +32,7 @@ __all__ = [
     "assemble_values",
     "missing_versions",
     "plan_blob_writes",
+    "snapshot_rows",
 ]
 
 EMPTY_TAG = "empty"
@@ -214,6 +215,31 @@ def _dumps(serde: SerializerProtocol, channel: str, value: Any) -> tuple[str, by
         return serde.dumps_typed(value)
     except Exception as error:
         raise SerializationError(f"Cannot store channel {channel!r}: {error}") from error
+
+
+def snapshot_rows(
+    serde: SerializerProtocol, channel_versions: Mapping[str, Any], rows: Iterable[BlobRow]
+) -> list[BlobRow]:
+    """The rows that hold ``channel_versions``' values on their own, for pruning a history.
+
+    ``rows`` must hold each version's row and its whole delta chain. A snapshot row is returned
+    as it is; a delta row is replaced by a snapshot of the full list at the same version, so
+    every other row of the chain may be deleted. Versions without a row are left out.
+    """
+    by_key = {(row.channel, row.version): row for row in rows}
+    memo: dict[tuple[str, str], StoredValue] = {}
+    kept = []
+    for channel, raw_version in channel_versions.items():
+        version = str(raw_version)
+        row = by_key.get((channel, version))
+        if row is None:
+            continue
+        if row.base_version is not None:
+            stored = _resolve(serde, channel, version, by_key, {}, memo)
+            assert stored is not None  # the row is there
+            row = BlobRow(channel, version, *_dumps(serde, channel, list(stored.value)))
+        kept.append(row)
+    return kept
 
 
 # -- reading -------------------------------------------------------------------------------

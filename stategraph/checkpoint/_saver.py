@@ -15,6 +15,7 @@ from typing import (
     Generic,
     Iterator,
     List,
+    Literal,
     Optional,
     Sequence,
     Tuple,
@@ -35,9 +36,11 @@ from stategraph.checkpoint._types import (
 from stategraph.checkpoint.serde.base import SerializerProtocol, maybe_add_typed_methods
 from stategraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
-__all__ = ["BaseCheckpointSaver", "V"]
+__all__ = ["PRUNE_STRATEGIES", "BaseCheckpointSaver", "PruneStrategy", "V", "prune_targets"]
 
 V = TypeVar("V", int, float, str)
+PruneStrategy = Literal["keep_latest", "delete"]
+PRUNE_STRATEGIES: tuple[PruneStrategy, ...] = ("keep_latest", "delete")
 
 
 class BaseCheckpointSaver(Generic[V]):
@@ -140,6 +143,46 @@ class BaseCheckpointSaver(Generic[V]):
         raise NotImplementedError
 
     def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        """Give back the storage of threads' history (stategraph; LangGraph does not implement it).
+
+        ``strategy="delete"`` removes each thread entirely, as ``delete_thread`` does.
+
+        ``strategy="keep_latest"`` keeps, for each thread and each checkpoint namespace in it,
+        only the latest checkpoint (the largest ``checkpoint_id``: the one ``get_tuple`` returns
+        for a config without one), and with it:
+
+        - its pending writes, so an interrupted thread is still answered by
+          ``Command(resume=...)`` and the tasks that finished are not run again;
+        - the stored value of every channel in its ``channel_versions``, each as a full
+          snapshot: a value stored as deltas (see ``_blobs``) is rewritten at the same
+          (channel, version) key with no ``base_version``, so no other value row is needed.
+          Every other value row of the namespace is deleted, and so are the rows of a
+          namespace that holds no checkpoint;
+        - its id, checkpoint fields and metadata, unchanged. Its parent link is cleared: the
+          kept checkpoint becomes the thread's first, ``parent_config`` is None and ``list``
+          yields it alone.
+
+        So afterwards ``get_tuple`` of the thread returns what it returned before (``config``,
+        ``checkpoint`` with all its ``channel_values``, ``metadata``, ``pending_writes``) except
+        ``parent_config``; ``get_tuple`` of a deleted checkpoint returns None; ``put`` and
+        ``put_writes`` that continue from the kept checkpoint (a run, ``update_state``, a fork)
+        work as on any other. A later delta whose base row was deleted must be stored as a
+        snapshot instead (as after ``delete_thread``), so pruning during a run loses no value.
+
+        For both strategies: a ``str`` is one thread id; ids with nothing stored are skipped; an
+        unknown ``strategy`` raises ``ValueError`` naming the valid ones before anything is
+        deleted; each thread is pruned in one transaction. A saver with a value cache drops the
+        thread's entries; a saver on a database gives the freed pages back where it can (SQLite:
+        ``PRAGMA incremental_vacuum``).
+
+        Expiry: a saver made with ``ttl=TTLConfig`` (``default_ttl`` minutes, ``refresh_on_read``,
+        ``sweep_interval_minutes``) expires a thread ``default_ttl`` minutes after its last write
+        (``put``, ``put_writes``, ``put_step``), or after its last read (``get_tuple``,
+        ``list``) when ``refresh_on_read`` is true, the default. An expired thread reads as
+        absent at once; ``sweep_ttl()`` deletes expired threads and returns their number; a
+        write to an expired thread first deletes what it held, so it starts anew. ``prune`` with
+        ``keep_latest`` leaves the expiry as it was.
+        """
         raise NotImplementedError
 
     # -- async -----------------------------------------------------------------------------
@@ -206,6 +249,7 @@ class BaseCheckpointSaver(Generic[V]):
         raise NotImplementedError
 
     async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        """Async ``prune``, with the same contract."""
         raise NotImplementedError
 
     # -- versions and serialization ----------------------------------------------------------
@@ -243,3 +287,16 @@ def _writes_config(
             "checkpoint_id": task.checkpoint_id or checkpoint["id"],
         }
     }
+
+
+def prune_targets(thread_ids: Sequence[str], strategy: str) -> tuple[list[str], PruneStrategy]:
+    """``prune``'s arguments checked, before anything is deleted: the thread ids, the strategy."""
+    if strategy not in PRUNE_STRATEGIES:
+        valid = " or ".join(repr(name) for name in PRUNE_STRATEGIES)
+        raise ValueError(
+            f"Unknown prune strategy {strategy!r}. Pass strategy={valid}: 'keep_latest' keeps "
+            "each thread's latest checkpoint, 'delete' removes the threads."
+        )
+    # A bare string is one id; iterating it would prune one-letter threads.
+    ids = [thread_ids] if isinstance(thread_ids, str) else [str(tid) for tid in thread_ids]
+    return list(dict.fromkeys(ids)), strategy  # type: ignore[return-value]
