@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Generic, Optional, TypeVar
+from typing import Any, Callable, Generic, Optional
 
 from stategraph._context import require_task
+from stategraph.typing import ContextT
 
-__all__ = ["ExecutionInfo", "RunControl", "Runtime", "ServerInfo", "get_runtime"]
-
-ContextT = TypeVar("ContextT")
+__all__ = ["DEFAULT_RUNTIME", "ExecutionInfo", "RunControl", "Runtime", "ServerInfo", "get_runtime"]
 
 
 def _no_op_writer(_: Any) -> None:
@@ -32,6 +31,10 @@ class ExecutionInfo:
     run_id: Optional[str] = None
     node_attempt: int = 1
     node_first_attempt_time: Optional[float] = None
+
+    def patch(self, **overrides: Any) -> ExecutionInfo:
+        """A copy with the given fields replaced."""
+        return replace(self, **overrides)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +67,11 @@ class RunControl:
         return self._reason is not None
 
     @property
-    def reason(self) -> Optional[str]:
+    def drain_reason(self) -> Optional[str]:
         return self._reason
+
+    # The name this property had before LangGraph's ``drain_reason`` was adopted.
+    reason = drain_reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +87,43 @@ class Runtime(Generic[ContextT]):
     server_info: Optional[ServerInfo] = None
     control: Any = None
 
+    def merge(self, other: Runtime[ContextT]) -> Runtime[ContextT]:
+        """``other``'s values where it has them, this runtime's elsewhere (a parent's runtime
+        merged with what a subgraph or task sets)."""
+        return Runtime(
+            context=other.context or self.context,
+            store=other.store or self.store,
+            stream_writer=self.stream_writer if other.stream_writer is _no_op_writer else other.stream_writer,
+            heartbeat=self.heartbeat if other.heartbeat is _no_op_heartbeat else other.heartbeat,
+            previous=self.previous if other.previous is None else other.previous,
+            execution_info=other.execution_info or self.execution_info,
+            server_info=other.server_info or self.server_info,
+            control=other.control or self.control,
+        )
+
     def override(self, **changes: Any) -> Runtime[ContextT]:
         return replace(self, **changes)
+
+    def patch_execution_info(self, **overrides: Any) -> Runtime[ContextT]:
+        """A copy whose ``execution_info`` has the given fields replaced."""
+        if self.execution_info is None:
+            raise RuntimeError(
+                "Cannot patch execution_info before it has been set. The engine sets it when "
+                "a task starts; outside a task, pass execution_info=ExecutionInfo(...) first."
+            )
+        return replace(self, execution_info=self.execution_info.patch(**overrides))
+
+    @property
+    def drain_requested(self) -> bool:
+        return self.control is not None and self.control.drain_requested
+
+    @property
+    def drain_reason(self) -> Optional[str]:
+        return self.control.drain_reason if self.control is not None else None
+
+
+# The runtime of code that runs outside any graph run: no context, store or writer.
+DEFAULT_RUNTIME: Runtime[Any] = Runtime()
 
 
 def get_runtime(context_schema: Any = None) -> Runtime[Any]:

@@ -38,7 +38,8 @@ def _prepare_branch(builder: StateGraph, source: str, branch: Branch, default_sc
         name=branch.name,
         call=NodeCall(branch.path, branch.name),
         reads=reads,
-        mapper=make_mapper(schema) if branch.input_schema is not None else None,
+        # The branch sees the state as its schema's class (a pydantic model or dataclass).
+        mapper=make_mapper(schema),
     )
 
 

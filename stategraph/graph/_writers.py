@@ -192,6 +192,10 @@ class NodeWriter:
 
     def _branch_input(self, branch: Branch, returned: Any, task: Any, writes: Any, read: Any) -> Any:
         value = read(branch.reads, writes)
+        if branch.mapper is not None:
+            value = branch.mapper(value)
+        # Keys the node returned beyond the state reach the branch too, while the state is
+        # still a dict (a pydantic or dataclass state has nowhere to put them).
         if (
             branch.input_schema is None
             and isinstance(returned, dict)
@@ -200,6 +204,4 @@ class NodeWriter:
             extras = {k: v for k, v in returned.items() if k not in self.state_keys}
             if extras:
                 value = {**extras, **value}
-        if branch.mapper is not None:
-            value = branch.mapper(value)
         return value

@@ -64,8 +64,30 @@ def build_model_input(prompt: Prompt | None, state: Any, config: RunnableConfig)
             "ainvoke()/astream(), or give a sync prompt function."
         )
     if callable(prompt):
-        return prompt(state)
+        result = prompt(state, **_prompt_kwargs(prompt, config))
+        # A prompt function may build a Runnable (``SystemMessage(...) + messages`` is a
+        # ChatPromptTemplate): run it on the same state, as LangGraph does.
+        return result.invoke(state, config) if isinstance(result, Runnable) else result
     raise ValueError(f"Got unexpected type for `prompt`: {type(prompt)}")
+
+
+# What a prompt function may ask for by parameter name, as a node can.
+_PROMPT_INJECTABLE = ("config", "store", "runtime", "writer")
+
+
+def _prompt_kwargs(prompt: Callable[..., Any], config: RunnableConfig) -> dict[str, Any]:
+    try:
+        parameters = inspect.signature(prompt).parameters
+    except (TypeError, ValueError):
+        return {}
+    wanted = [name for name in _PROMPT_INJECTABLE if name in parameters]
+    if not wanted:
+        return {}
+    from stategraph.prebuilt._tool_node import _current_runtime
+
+    runtime = _current_runtime(config)
+    values = {"config": config, "store": runtime.store, "runtime": runtime, "writer": runtime.stream_writer}
+    return {name: values[name] for name in wanted}
 
 
 async def abuild_model_input(prompt: Prompt | None, state: Any, config: RunnableConfig) -> Any:
@@ -74,10 +96,11 @@ async def abuild_model_input(prompt: Prompt | None, state: Any, config: Runnable
         return fixed
     if isinstance(prompt, Runnable):
         return await prompt.ainvoke(state, config)
-    if inspect.iscoroutinefunction(prompt):
-        return await prompt(state)
     if callable(prompt):
-        return prompt(state)
+        result = prompt(state, **_prompt_kwargs(prompt, config))
+        if inspect.isawaitable(result):
+            result = await result
+        return await result.ainvoke(state, config) if isinstance(result, Runnable) else result
     raise ValueError(f"Got unexpected type for `prompt`: {type(prompt)}")
 
 

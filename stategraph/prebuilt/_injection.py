@@ -12,7 +12,6 @@ from typing import (
     Annotated,
     Any,
     Generic,
-    TypeVar,
     Union,
     get_args,
     get_origin,
@@ -23,6 +22,7 @@ from langchain_core.messages import ToolCall
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, InjectedToolArg
 from langchain_core.tools.base import _DirectlyInjectedToolArg
+from typing_extensions import TypeVar
 
 from stategraph.runtime import ExecutionInfo, ServerInfo
 
@@ -33,8 +33,11 @@ except ImportError:  # pragma: no cover - Python < 3.10
 
 __all__ = ["InjectedState", "InjectedStore", "ToolInjections", "ToolRuntime", "inject_arguments", "injections_of"]
 
-ContextT = TypeVar("ContextT")
-StateT = TypeVar("StateT")
+# Defaults make ``ToolRuntime[Context]`` complete, as in LangGraph. They are ``Any`` where
+# LangGraph has ``None`` and ``dict``: pydantic reads the defaults when langchain-core builds a
+# tool's argument model, and would warn for every call whose context or state is not of them.
+ContextT = TypeVar("ContextT", default=Any)
+StateT = TypeVar("StateT", default=Any)
 
 
 class InjectedState(InjectedToolArg):

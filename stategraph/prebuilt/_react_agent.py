@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Annotated, Any, Literal, Union, cast
+from typing import Annotated, Any, Literal, TypeVar, Union, cast
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import (
@@ -47,6 +47,10 @@ __all__ = [
     "AgentStatePydantic",
     "AgentStateWithStructuredResponse",
     "AgentStateWithStructuredResponsePydantic",
+    "StateSchema",
+    "StateSchemaType",
+    "StructuredResponse",
+    "StructuredResponseSchema",
     "create_react_agent",
     "create_tool_calling_executor",
 ]
@@ -68,6 +72,11 @@ class AgentStatePydantic(BaseModel):
 
     messages: Annotated[Sequence[BaseMessage], add_messages]
     remaining_steps: RemainingSteps = 25
+
+
+# The state classes an agent accepts; LangGraph's names for annotating custom state schemas.
+StateSchema = TypeVar("StateSchema", bound=Union[AgentState, AgentStatePydantic])
+StateSchemaType = type[StateSchema]
 
 
 class AgentStateWithStructuredResponse(AgentState):
@@ -113,18 +122,18 @@ class _AgentModel:
         self.return_direct = return_direct
         self.name = name
 
-    def resolve(self, state: Any) -> Any:
+    def resolve(self, state: Any, config: RunnableConfig) -> Any:
         if self.async_dynamic:
             raise RuntimeError(
                 "Async model callable provided but agent invoked synchronously. Use "
                 "agent.ainvoke() or agent.astream(), or provide a sync model callable."
             )
-        return self.model(state, _current_runtime()) if self.dynamic else self.model
+        return self.model(state, _current_runtime(config)) if self.dynamic else self.model
 
-    async def aresolve(self, state: Any) -> Any:
+    async def aresolve(self, state: Any, config: RunnableConfig) -> Any:
         if self.async_dynamic:
-            return await self.model(state, _current_runtime())
-        return self.model(state, _current_runtime()) if self.dynamic else self.model
+            return await self.model(state, _current_runtime(config))
+        return self.model(state, _current_runtime(config)) if self.dynamic else self.model
 
     def input_state(self, state: Any) -> Any:
         """The state the prompt sees: ``llm_input_messages`` (from a pre-model hook) as messages."""
@@ -156,12 +165,12 @@ class _AgentModel:
         return remaining < 2 and bool(calls)
 
     def call(self, state: Any, config: RunnableConfig) -> dict[str, Any]:
-        model = self.resolve(state)
+        model = self.resolve(state, config)
         model_input = build_model_input(self.prompt, self.input_state(state), config)
         return self.answer(state, model.invoke(model_input, config))
 
     async def acall(self, state: Any, config: RunnableConfig) -> dict[str, Any]:
-        model = await self.aresolve(state)
+        model = await self.aresolve(state, config)
         model_input = await abuild_model_input(self.prompt, self.input_state(state), config)
         return self.answer(state, await model.ainvoke(model_input, config))
 
@@ -176,12 +185,12 @@ class _AgentModel:
     def structured(self, response_format: Any) -> NodeRunnable:
         def generate(state: Any, config: RunnableConfig) -> dict[str, Any]:
             messages, schema = self._structured_input(state, response_format)
-            model = unwrap_chat_model(self.resolve(state)).with_structured_output(schema)
+            model = unwrap_chat_model(self.resolve(state, config)).with_structured_output(schema)
             return {"structured_response": model.invoke(messages, config)}
 
         async def agenerate(state: Any, config: RunnableConfig) -> dict[str, Any]:
             messages, schema = self._structured_input(state, response_format)
-            model = unwrap_chat_model(await self.aresolve(state)).with_structured_output(schema)
+            model = unwrap_chat_model(await self.aresolve(state, config)).with_structured_output(schema)
             return {"structured_response": await model.ainvoke(messages, config)}
 
         return NodeRunnable(generate, agenerate, name="generate_structured_response")

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Union
@@ -21,14 +22,29 @@ from stategraph.types import Command
 __all__ = ["AsyncToolCallWrapper", "ToolCallRequest", "ToolCallWithContext", "ToolCallWrapper"]
 
 
-@dataclass(frozen=True)
+@dataclass
 class ToolCallRequest:
-    """A tool call about to run: the call, its tool (None if unknown), the state, the runtime."""
+    """A tool call about to run: the call, its tool (None if unknown), the state, the runtime.
+
+    Treat it as immutable: ``override()`` makes a changed copy. Assigning an attribute still
+    works, as in LangGraph, but warns, since an interceptor that retries would otherwise see
+    its own earlier change.
+    """
 
     tool_call: ToolCall
     tool: BaseTool | None
     state: Any
     runtime: ToolRuntime[Any, Any]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self.__dataclass_fields__ and hasattr(self, name):
+            warnings.warn(
+                f"Setting attribute '{name}' on ToolCallRequest is deprecated. Use the "
+                "override() method instead to create a new instance with modified values.",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        object.__setattr__(self, name, value)
 
     def override(self, **changes: Any) -> ToolCallRequest:
         """A copy with ``tool_call``, ``tool`` or ``state`` replaced (``state`` also in runtime)."""

@@ -56,11 +56,15 @@ __all__ = ["ToolNode"]
 _DEFAULT_ERROR_HANDLING: Any = object()
 
 
-def _current_runtime() -> Runtime[Any]:
-    # Inside a graph the task's runtime; standalone (a plain invoke) an empty one, so tools
-    # that need no store or context still run.
+def _current_runtime(config: RunnableConfig | None = None) -> Runtime[Any]:
+    # The runtime the config carries (the engine puts the task's there, and so may a caller
+    # running the node by hand, as with LangGraph); else the current task's; standalone an
+    # empty one, so tools that need no store or context still run.
     from stategraph._context import current_task
 
+    runtime = ((config or {}).get("configurable") or {}).get("__pregel_runtime")
+    if runtime is not None:
+        return cast(Runtime[Any], runtime)
     task = current_task.get()
     return task.runtime if task is not None else Runtime()
 
@@ -162,7 +166,7 @@ class ToolNode(NodeRunnable):
         return list(latest.tool_calls), cast(InputKind, kind)
 
     def _requests(self, input: Any, calls: list[ToolCall], config: RunnableConfig) -> list[ToolCallRequest]:
-        runtime = _current_runtime()
+        runtime = _current_runtime(config)
         state = self._state_for_tools(input, config)
         tools = list(self._tools_by_name.values())
         return [

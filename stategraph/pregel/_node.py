@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
 
@@ -40,6 +42,45 @@ class PregelNode:
     error_handler: Optional[str] = None  # the node that runs when this one fails
     is_error_handler: bool = False  # never planned: scheduled only for a failed task
     trace_policy: Any = None  # TracePolicy: what the node's own trace run records
+
+    # LangGraph's public PregelNode surface: the body as ``bound``, run directly by
+    # ``invoke``/``ainvoke`` with the node's tags and metadata, without its writers.
+    @property
+    def bound(self) -> Any:
+        return self.call.action if self.call is not None else None
+
+    @property
+    def channels(self) -> str | list[str]:
+        return self.reads if isinstance(self.reads, str) else list(self.reads)
+
+    def copy(self, update: dict[str, Any]) -> PregelNode:
+        return dataclasses.replace(self, **update)
+
+    def _own_config(self, config: Optional[dict[str, Any]]) -> dict[str, Any]:
+        config = dict(config or {})
+        config["metadata"] = {**self.metadata, **(config.get("metadata") or {})}
+        config["tags"] = [*self.tags, *(config.get("tags") or [])]
+        return config
+
+    def invoke(self, input: Any, config: Optional[dict[str, Any]] = None, **kwargs: Any) -> Any:
+        bound = self._require_bound()
+        if hasattr(bound, "invoke"):
+            return bound.invoke(input, self._own_config(config), **kwargs)
+        return bound(input)
+
+    async def ainvoke(self, input: Any, config: Optional[dict[str, Any]] = None, **kwargs: Any) -> Any:
+        bound = self._require_bound()
+        if hasattr(bound, "ainvoke"):
+            return await bound.ainvoke(input, self._own_config(config), **kwargs)
+        result = bound(input)
+        return await result if inspect.isawaitable(result) else result
+
+    def _require_bound(self) -> Any:
+        if self.call is None:
+            raise TypeError(
+                f"Node '{self.name}' has no body to invoke: it only passes its input to its writers."
+            )
+        return self.call.action
 
 
 class Task:
