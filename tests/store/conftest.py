@@ -1,9 +1,15 @@
-"""Fixtures running each store test on every backend, through its sync and async methods."""
+"""Fixtures running each store test on every backend, through its sync and async methods.
+
+Backends: memory, SQLite (sqlite3 and aiosqlite) and PostgreSQL (PostgresStore on a
+connection, a pipeline or a pool; AsyncPostgresStore on a connection or a pool), each
+PostgreSQL store in a database of its own that is dropped after the test.
+"""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +18,8 @@ import pytest
 from stategraph.store.base import BaseStore, IndexConfig, TTLConfig
 from stategraph.store.memory import InMemoryStore
 from stategraph.store.sqlite import AsyncSqliteStore, SqliteStore
+
+from _services import fresh_postgres_database
 
 VOCABULARY = ("cat", "dog", "fish")
 
@@ -50,9 +58,26 @@ class StoreUnderTest:
         return call
 
 
-BACKENDS = ["memory", "memory-async", "sqlite", "sqlite-async", "aiosqlite"]
-ASYNC_BACKENDS = ["memory-async", "sqlite-async", "aiosqlite"]
-SQL_BACKENDS = ["sqlite", "sqlite-async", "aiosqlite"]
+# PostgreSQL backends: PostgresStore on a Connection (sync methods), on a pipelined Connection
+# (async methods, which run the batch in a thread) and on a ConnectionPool; AsyncPostgresStore
+# on an AsyncConnection and on an AsyncConnectionPool. Each store gets a fresh database.
+POSTGRES_BACKENDS = [
+    "postgres",
+    "postgres-pipeline",
+    "postgres-pool",
+    "postgres-async",
+    "postgres-async-pool",
+]
+BACKENDS = ["memory", "memory-async", "sqlite", "sqlite-async", "aiosqlite", *POSTGRES_BACKENDS]
+ASYNC_BACKENDS = [
+    "memory-async",
+    "sqlite-async",
+    "aiosqlite",
+    "postgres-pipeline",
+    "postgres-async",
+    "postgres-async-pool",
+]
+SQL_BACKENDS = ["sqlite", "sqlite-async", "aiosqlite", "postgres", "postgres-async"]
 
 
 class StoreFactory:
@@ -63,6 +88,7 @@ class StoreFactory:
         self.tmp_path = tmp_path
         self.clock = clock
         self._to_close: list[Any] = []
+        self._resources = AsyncExitStack()
 
     @property
     def supports_ttl(self) -> bool:
@@ -72,7 +98,9 @@ class StoreFactory:
         self, *, index: IndexConfig | None = None, ttl: TTLConfig | None = None
     ) -> StoreUnderTest:
         path = str(self.tmp_path / f"store{len(self._to_close)}.db")
-        if self.backend.startswith("memory"):
+        if self.backend.startswith("postgres"):
+            store = await self._open_postgres(index=index, ttl=ttl)
+        elif self.backend.startswith("memory"):
             store: BaseStore = InMemoryStore(index=index)
         elif self.backend.startswith("sqlite"):
             conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
@@ -86,11 +114,43 @@ class StoreFactory:
             store = AsyncSqliteStore(aconn, index=index, ttl=ttl, clock=self.clock)
         return StoreUnderTest(store, use_async=self.backend in ASYNC_BACKENDS)
 
+    async def _open_postgres(
+        self, *, index: IndexConfig | None, ttl: TTLConfig | None
+    ) -> BaseStore:
+        import psycopg
+        from psycopg_pool import AsyncConnectionPool, ConnectionPool
+
+        from stategraph.store.postgres import AsyncPostgresStore, PostgresStore
+
+        url = self._resources.enter_context(fresh_postgres_database())
+        options: dict[str, Any] = {"index": index, "ttl": ttl, "clock": self.clock}
+        connect: dict[str, Any] = {"autocommit": True, "prepare_threshold": 0}
+        enter = self._resources.enter_async_context
+        if self.backend == "postgres-async":
+            aconn = await enter(await psycopg.AsyncConnection.connect(url, **connect))
+            return AsyncPostgresStore(aconn, **options)
+        if self.backend == "postgres-async-pool":
+            apool = await enter(
+                AsyncConnectionPool(url, open=False, kwargs=connect, min_size=1, max_size=2)
+            )
+            return AsyncPostgresStore(apool, **options)
+        if self.backend == "postgres-pool":
+            pool = self._resources.enter_context(
+                ConnectionPool(url, open=False, kwargs=connect, min_size=1, max_size=2)
+            )
+            return PostgresStore(pool, **options)
+        conn = self._resources.enter_context(psycopg.Connection.connect(url, **connect))
+        if self.backend == "postgres-pipeline":
+            pipe = self._resources.enter_context(conn.pipeline())
+            return PostgresStore(conn, pipe=pipe, **options)
+        return PostgresStore(conn, **options)
+
     async def close(self) -> None:
         for conn in self._to_close:
             result = conn.close()
             if result is not None:
                 await result
+        await self._resources.aclose()
 
 
 @pytest.fixture

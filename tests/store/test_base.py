@@ -229,7 +229,7 @@ def test_get_text_at_path_selects_texts(path: str, texts: list[str] | None) -> N
         assert found == texts
 
 
-def test_stores_and_caches_import_without_langchain_core_aiosqlite_or_numpy() -> None:
+def test_stores_and_caches_import_without_langchain_core_or_any_driver() -> None:
     import os
     import subprocess
     import sys
@@ -238,8 +238,11 @@ def test_stores_and_caches_import_without_langchain_core_aiosqlite_or_numpy() ->
     script = (
         "import sys\n"
         "import stategraph.store.base, stategraph.store.memory, stategraph.store.sqlite\n"
+        "import stategraph.store.base.batch, stategraph.store.postgres\n"
         "import stategraph.cache.base, stategraph.cache.memory, stategraph.cache.sqlite\n"
-        "print(sorted(m for m in ('langchain_core', 'aiosqlite', 'numpy') if m in sys.modules))\n"
+        "import stategraph.cache.redis\n"
+        "extras = ('langchain_core', 'aiosqlite', 'numpy', 'psycopg', 'psycopg_pool', 'redis')\n"
+        "print(sorted(m for m in extras if m in sys.modules))\n"
     )
     repo = str(Path(__file__).resolve().parents[2])
     output = subprocess.run(
@@ -251,3 +254,53 @@ def test_stores_and_caches_import_without_langchain_core_aiosqlite_or_numpy() ->
     ).stdout.strip()
 
     assert output == "[]"
+
+
+LANGGRAPH_STORE_SURFACE = {
+    "stategraph.store.base": (
+        "BaseStore", "Item", "SearchItem", "Op", "PutOp", "GetOp", "SearchOp",
+        "ListNamespacesOp", "MatchCondition", "NamespacePath", "NamespaceMatchType", "Result",
+        "IndexConfig", "TTLConfig", "NOT_PROVIDED", "NotProvided", "InvalidNamespaceError",
+        "ensure_embeddings", "tokenize_path", "get_text_at_path", "validate_op_namespace",
+    ),
+    "stategraph.store.base.batch": ("AsyncBatchedBaseStore",),
+    "stategraph.store.sqlite.base": ("SqliteStore", "SqliteIndexConfig", "MIGRATIONS"),
+    "stategraph.store.postgres": ("PostgresStore", "AsyncPostgresStore", "PoolConfig"),
+    "stategraph.store.postgres.aio": ("AsyncPostgresStore",),
+    "stategraph.store.postgres.base": (
+        "PostgresStore", "PoolConfig", "PostgresIndexConfig", "ANNIndexConfig", "HNSWConfig",
+        "IVFFlatConfig", "MIGRATIONS",
+    ),
+    "stategraph.cache.redis": ("RedisCache",),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [(module, name) for module, names in LANGGRAPH_STORE_SURFACE.items() for name in names],
+)
+def test_langgraph_store_names_import_from_their_langgraph_paths(module: str, name: str) -> None:
+    import importlib
+
+    assert hasattr(importlib.import_module(module), name)
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        GetOp(("a.b",), "k"),
+        SearchOp(("ok", "")),
+        PutOp(("x\x00",), "k", {}),
+        ListNamespacesOp(match_conditions=(MatchCondition("suffix", ("a.b",)),)),
+    ],
+)
+def test_validate_op_namespace_rejects_bad_labels_in_every_kind_of_op(op: Op) -> None:
+    with pytest.raises(base.InvalidNamespaceError):
+        base.validate_op_namespace(op)
+
+
+def test_validate_op_namespace_accepts_wildcards_and_searching_everything() -> None:
+    base.validate_op_namespace(SearchOp(()))
+    base.validate_op_namespace(
+        ListNamespacesOp(match_conditions=(MatchCondition("prefix", ("users", "*")),))
+    )

@@ -1,4 +1,7 @@
-"""The store interface and its values, at LangGraph's path ``langgraph.store.base``."""
+"""The store interface and its values, at LangGraph's path ``langgraph.store.base``.
+
+``batch`` holds ``AsyncBatchedBaseStore``, the base of asyncio stores that coalesce calls.
+"""
 
 from typing import Any
 
@@ -24,6 +27,7 @@ from stategraph.store._ops import Result as Result
 from stategraph.store._ops import SearchOp as SearchOp
 from stategraph.store._paths import get_text_at_path as get_text_at_path
 from stategraph.store._paths import tokenize_path as tokenize_path
+from stategraph.store._validate_ops import validate_op_namespace as validate_op_namespace
 
 __all__ = [
     "NOT_PROVIDED",
@@ -49,6 +53,7 @@ __all__ = [
     "ensure_embeddings",
     "get_text_at_path",
     "tokenize_path",
+    "validate_op_namespace",
 ]
 
 
