@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,6 +13,8 @@ import pytest
 from stategraph.cache.base import BaseCache
 from stategraph.cache.memory import InMemoryCache
 from stategraph.cache.sqlite import SqliteCache
+
+from _services import REDIS_URL, delete_redis_keys, redis_key_prefix, require_redis
 
 
 class JsonSerde:
@@ -57,11 +60,16 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture(params=["memory", "memory-async", "sqlite", "sqlite-async"])
+@pytest.fixture(
+    params=["memory", "memory-async", "sqlite", "sqlite-async", "redis", "redis-async"]
+)
 def cache(
     request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock
 ) -> Iterator[CacheUnderTest]:
     kind: str = request.param
+    if kind.startswith("redis"):
+        yield from _redis_cache(request, use_async=kind.endswith("async"))
+        return
     if kind.startswith("memory"):
         made: BaseCache[Any] = InMemoryCache(serde=JsonSerde(), clock=clock)
     else:
@@ -69,3 +77,22 @@ def cache(
     yield CacheUnderTest(made, use_async=kind.endswith("async"))
     if isinstance(made, SqliteCache):
         made.close()
+
+
+def _redis_cache(request: pytest.FixtureRequest, *, use_async: bool) -> Iterator[CacheUnderTest]:
+    # Redis expires entries by its own clock, which a test cannot move; tests/cache/
+    # test_redis.py checks the TTL Redis was given instead.
+    if "clock" in inspect.signature(request.function).parameters:
+        pytest.skip("Redis keeps time itself: a fake clock cannot expire its entries")
+    require_redis()
+    import redis
+
+    from stategraph.cache.redis import RedisCache
+
+    client = redis.Redis.from_url(REDIS_URL)
+    prefix = redis_key_prefix()
+    try:
+        yield CacheUnderTest(RedisCache(client, serde=JsonSerde(), prefix=prefix), use_async)
+    finally:
+        delete_redis_keys(client, prefix)
+        client.close()
