@@ -21,8 +21,10 @@ The tree (LangGraph's names and builtin bases are kept so ``except`` clauses por
     │   └── GraphDrained
     ├── RecursionError
     │   └── GraphRecursionError
-    └── RuntimeError
-        └── ResumeError                              resume misuse (nothing pending, ambiguous)
+    ├── RuntimeError
+    │   └── ResumeError                              resume misuse (nothing pending, ambiguous)
+    ├── UnknownInterruptError                        strict resume: answer matches no pending one
+    └── InvalidModuleError                           stored JSON names a symbol not allowed
 
 Control-flow signals derive from ``GraphBubbleUp`` so ``except StategraphError`` can never
 swallow an interrupt.
@@ -32,7 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Sequence
+from typing import Any, Literal, Sequence
 
 __all__ = [
     "EmptyChannelError",
@@ -246,4 +248,39 @@ class DeserializationError(StategraphError, ValueError):
     """
 
 
-__all__ += ["DeserializationError", "SerializationError"]
+class UnknownInterruptError(Exception):
+    """A resume that does not match the pending interrupts (LangGraph's strict resume mode).
+
+    ``reason`` is ``"not_pending"`` (``interrupt_ids`` names interrupts that are not waiting),
+    ``"empty_map"`` (the resume map is empty) or ``"ambiguous"`` (one value, several pending).
+    ``pending_ids`` lists the interrupts still waiting; nothing was written, so they can still
+    be answered.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: Literal["not_pending", "empty_map", "ambiguous"],
+        interrupt_ids: Sequence[str] = (),
+        pending_ids: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.interrupt_ids = tuple(interrupt_ids)
+        self.pending_ids = tuple(pending_ids)
+
+
+__all__ += ["UnknownInterruptError"]
+
+
+class InvalidModuleError(Exception):
+    """A stored JSON constructor names a symbol outside ``allowed_json_modules`` (LangGraph's
+    name and base). ``message`` holds the text, as in LangGraph."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+__all__ += ["DeserializationError", "InvalidModuleError", "SerializationError"]

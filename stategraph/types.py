@@ -20,6 +20,7 @@ from typing import (
 
 import xxhash
 
+from stategraph._executable_task import CacheKey, PregelExecutableTask
 from stategraph.errors import GraphInterrupt
 
 __all__ = [
@@ -31,6 +32,8 @@ __all__ = [
     "GraphOutput",
     "Interrupt",
     "Overwrite",
+    "CacheKey",
+    "PregelExecutableTask",
     "PregelTask",
     "RetryPolicy",
     "Send",
@@ -85,14 +88,38 @@ class Send:
         return isinstance(other, Send) and self.node == other.node and self.arg == other.arg
 
 
-@dataclass(slots=True)  # compared by value and unhashable, as LangGraph's
+_DEFAULT_INTERRUPT_ID = "placeholder-id"
+
+
+@dataclass(slots=True, init=False)  # compared by value and unhashable, as LangGraph's
 class Interrupt:
-    """A value surfaced to the caller by ``interrupt()``; ``id`` addresses it on resume."""
+    """A value surfaced to the caller by ``interrupt()``; ``id`` addresses it on resume.
+
+    ``resumable``, ``ns`` and ``when`` are accepted for checkpoints and code written against
+    LangGraph before 0.6, which stored them; only ``ns`` is used, to derive the id when none is
+    given (as LangGraph does).
+    """
 
     value: Any
-    id: str = "placeholder-id"
+    id: str
     # JSON Schema of the answer the interrupt expects, when ``interrupt()`` was given one.
-    response_schema: Any = field(default=None, kw_only=True)
+    response_schema: Any
+
+    def __init__(
+        self,
+        value: Any,
+        id: str = _DEFAULT_INTERRUPT_ID,
+        *,
+        response_schema: Any = None,
+        resumable: Any = None,
+        ns: Optional[Sequence[str]] = None,
+        when: Any = None,
+    ) -> None:
+        self.value = value
+        self.response_schema = response_schema
+        if id == _DEFAULT_INTERRUPT_ID and ns is not None and not isinstance(ns, str):
+            id = xxhash.xxh3_128_hexdigest("|".join(ns).encode())
+        self.id = id
 
     @classmethod
     def from_ns(cls, value: Any, ns: str, *, answered: int = 0, response_schema: Any = None) -> Interrupt:

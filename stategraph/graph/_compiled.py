@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 
 from stategraph.constants import START
 from stategraph.pregel._graph import Pregel
+from stategraph.typing import ContextT, InputT, OutputT, StateT
 
 if TYPE_CHECKING:
     from stategraph.graph.state import StateGraph
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
 __all__ = ["CompiledStateGraph"]
 
 
-class CompiledStateGraph(Pregel):
+class CompiledStateGraph(Pregel[StateT, ContextT, InputT, OutputT]):
     """A compiled ``StateGraph``: run it with invoke/stream, inspect it with get_state."""
 
     def __init__(self, *, builder: StateGraph, **kwargs: Any) -> None:

@@ -83,6 +83,9 @@ def channel_for(key: str, annotation: Any) -> BaseChannel | type | None:
         for item in metadata:
             if isinstance(item, BaseChannel):
                 item.key = key
+                adopt_type = getattr(item, "with_field_type", None)
+                if adopt_type is not None:
+                    adopt_type(base)
                 return item
             if isinstance(item, type) and issubclass(item, BaseChannel):
                 return item(base, key=key) if item is not BinaryOperatorAggregate else None

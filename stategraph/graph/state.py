@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import Any, Callable, Generic, Optional, Sequence, Union
 
 from stategraph.channels.base import BaseChannel
 from stategraph.channels.last_value import LastValue
@@ -21,13 +21,14 @@ from stategraph.graph._node_spec import (
     node_name,
 )
 from stategraph.types import CachePolicy, RetryPolicy, TracePolicy
+from stategraph.typing import ContextT, InputT, OutputT, StateT
 
 logger = logging.getLogger("stategraph")
 
 __all__ = ["CompiledStateGraph", "StateGraph"]
 
 
-class StateGraph:
+class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
     """A graph whose nodes read and write a shared state described by ``state_schema``."""
 
     def __init__(

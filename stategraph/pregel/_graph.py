@@ -11,7 +11,7 @@ import asyncio
 import os
 import queue
 from collections import deque
-from typing import Any, AsyncIterator, Iterator, Optional, Sequence, Union
+from typing import Any, AsyncIterator, Generic, Iterator, Optional, Sequence, Union
 
 from stategraph.channels.base import BaseChannel
 from stategraph.channels.topic import Topic
@@ -28,6 +28,7 @@ from stategraph.pregel._output import StreamShape, invoke_output
 from stategraph.pregel._setup import EAGER_MODES, RunSetup, merge_configs, resolve_durability
 from stategraph.pregel._state import StateMethods
 from stategraph.types import Command, Interrupt, Send
+from stategraph.typing import ContextT, InputT, OutputT, StateT
 
 DEFAULT_RECURSION_LIMIT = int(
     os.getenv("STATEGRAPH_DEFAULT_RECURSION_LIMIT", os.getenv("LANGGRAPH_DEFAULT_RECURSION_LIMIT", "10007"))
@@ -35,7 +36,9 @@ DEFAULT_RECURSION_LIMIT = int(
 
 
 
-class Pregel(RunSetup, StateMethods, BatchMethods, EventMethods):
+class Pregel(
+    RunSetup, StateMethods, BatchMethods, EventMethods, Generic[StateT, ContextT, InputT, OutputT]
+):
     """A compiled graph: nodes subscribed to channels, run in supersteps.
 
     Subclassed by ``CompiledStateGraph``; also usable directly (LangGraph's low-level API).

@@ -2,15 +2,18 @@
 
 Tags: ``"null"`` (None), ``"bytes"``, ``"bytearray"``, ``"msgpack"`` (everything else). What
 msgpack may rebuild is the process-wide registry (``register_types``) plus this serializer's
-``allowed_msgpack_modules``. There is no pickle, and stored bytes never name a class that will
-be imported or called unless it is registered or allow-listed.
+``allowed_msgpack_modules``. Stored bytes never name a class that will be imported or called
+unless it is registered or allow-listed; pickle is used only by a serializer built with the
+explicit ``pickle_fallback=True`` opt-in.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import pickle
 import sys
+import warnings
 from typing import Any, Iterable, Union
 
 from stategraph.checkpoint.serde._codecs import (
@@ -21,9 +24,34 @@ from stategraph.checkpoint.serde._codecs import (
 )
 from stategraph.checkpoint.serde._msgpack import MsgpackCodec
 from stategraph.checkpoint.serde._registry import REGISTRY
-from stategraph.errors import DeserializationError
+from stategraph.checkpoint.serde.event_hooks import emit_serde_event
+from stategraph.errors import DeserializationError, InvalidModuleError, SerializationError
 
-__all__ = ["AllowedMsgpackModules", "JsonPlusSerializer"]
+__all__ = [
+    "EXT_CONSTRUCTOR_KW_ARGS",
+    "EXT_CONSTRUCTOR_POS_ARGS",
+    "EXT_CONSTRUCTOR_SINGLE_ARG",
+    "EXT_DELTA_SNAPSHOT",
+    "EXT_METHOD_SINGLE_ARG",
+    "EXT_NUMPY_ARRAY",
+    "EXT_PYDANTIC_V1",
+    "EXT_PYDANTIC_V2",
+    "AllowedMsgpackModules",
+    "InvalidModuleError",
+    "JsonPlusSerializer",
+]
+
+# LangGraph's msgpack extension codes, under its names, for code that builds or inspects its
+# payloads. stategraph writes its own two codes (a tuple, a registered object); a payload using
+# codes 3-7 is refused on read rather than turned into a constructor or method call.
+EXT_CONSTRUCTOR_SINGLE_ARG = 0
+EXT_CONSTRUCTOR_POS_ARGS = 1
+EXT_CONSTRUCTOR_KW_ARGS = 2
+EXT_METHOD_SINGLE_ARG = 3
+EXT_PYDANTIC_V1 = 4
+EXT_PYDANTIC_V2 = 5
+EXT_NUMPY_ARRAY = 6
+EXT_DELTA_SNAPSHOT = 7
 
 # True, or entries: a class, a (module, name) tuple, or a module name (all its classes).
 AllowedMsgpackModules = Union[bool, Iterable[Union[type, tuple[str, ...], str]], None]
@@ -41,7 +69,12 @@ class JsonPlusSerializer:
       imported (no import ever happens; other callables are still refused).
 
     Only dataclasses, pydantic models, NamedTuples and Enums can be allowed this way.
-    ``pickle_fallback=True`` is refused: stategraph never unpickles stored bytes.
+
+    ``pickle_fallback=True`` is an explicit opt-in, as in LangGraph: values msgpack cannot
+    store (a pandas DataFrame, say) are pickled, and ``"pickle"`` bytes are unpickled on read.
+    Unpickling runs whatever code the bytes name, so anyone who can write to the checkpoint
+    database can then run code in this process; a ``RuntimeWarning`` says so at construction.
+    Without the opt-in, pickled bytes are refused.
     """
 
     def __init__(
@@ -51,11 +84,15 @@ class JsonPlusSerializer:
         allowed_json_modules: Any = None,
         allowed_msgpack_modules: AllowedMsgpackModules = None,
     ) -> None:
-        if pickle_fallback:
-            raise ValueError(
-                "JsonPlusSerializer(pickle_fallback=True) is not supported: stategraph never "
-                "stores or loads pickle, because unpickling stored bytes can run any code. "
-                "Register the type with stategraph.checkpoint.serde.register_types instead."
+        self.pickle_fallback = bool(pickle_fallback)
+        if self.pickle_fallback:
+            warnings.warn(
+                "JsonPlusSerializer(pickle_fallback=True) unpickles stored checkpoint bytes, "
+                "which can run arbitrary code: anyone able to write to the checkpoint database "
+                "can then execute code in this process. Prefer registering the types with "
+                "stategraph.checkpoint.serde.register_types and leave pickle_fallback off.",
+                RuntimeWarning,
+                stacklevel=2,
             )
         self._allow_imported = allowed_msgpack_modules is True
         self._allowed_classes: dict[str, type] = {}
@@ -92,7 +129,13 @@ class JsonPlusSerializer:
 
     def with_allowlist(self, extra: Iterable[type | tuple[str, ...] | str]) -> JsonPlusSerializer:
         """A copy of this serializer that also allows ``extra``."""
-        clone = JsonPlusSerializer(allowed_msgpack_modules=True if self._allow_imported else None)
+        with warnings.catch_warnings():
+            # The caller was warned when it opted in to pickle; a copy is not a second opt-in.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            clone = JsonPlusSerializer(
+                pickle_fallback=self.pickle_fallback,
+                allowed_msgpack_modules=True if self._allow_imported else None,
+            )
         clone._allowed_classes.update(self._allowed_classes)
         clone._allowed_names.update(self._allowed_names)
         clone._allowed_modules.update(self._allowed_modules)
@@ -108,7 +151,12 @@ class JsonPlusSerializer:
             return "bytes", obj
         if type(obj) is bytearray:
             return "bytearray", bytes(obj)
-        return "msgpack", self._msgpack.dumps(obj)
+        try:
+            return "msgpack", self._msgpack.dumps(obj)
+        except SerializationError:
+            if not self.pickle_fallback:
+                raise
+            return "pickle", pickle.dumps(obj)
 
     def loads_typed(self, data: tuple[str, bytes]) -> Any:
         tag, payload = data
@@ -127,9 +175,12 @@ class JsonPlusSerializer:
             except ValueError as error:
                 raise DeserializationError(f"Stored JSON is invalid: {error}") from error
         if tag == "pickle":
+            if self.pickle_fallback:
+                return pickle.loads(payload)  # noqa: S301 - explicit opt-in, warned at init
             raise DeserializationError(
                 "Refusing to load pickled checkpoint data: unpickling can run arbitrary code. "
-                "Re-write the checkpoint with a msgpack serializer."
+                "Re-write the checkpoint with a msgpack serializer, or (only if every writer "
+                "of the database is trusted) use JsonPlusSerializer(pickle_fallback=True)."
             )
         raise DeserializationError(
             f"Unknown serialization tag {tag!r}: these bytes were written by another serializer "
@@ -148,12 +199,31 @@ class JsonPlusSerializer:
         return codec
 
     def _codec_for_key(self, key: str) -> TypeCodec | None:
-        codec = REGISTRY.for_key(key) or self._resolved_by_key.get(key)
+        codec = REGISTRY.for_key(key)
+        if codec is not None:
+            return codec
+        codec = self._resolved_by_key.get(key)
         if codec is None:
             cls = self._allowed_class_for_key(key)
             if cls is not None:
                 codec = self._remember(codec_for_class(cls))
+        # Reported on every read, so a listener can audit what allowed_msgpack_modules=True
+        # lets through before the allowance is narrowed.
+        module, _, name = key.partition(":")
+        if codec is None:
+            emit_serde_event({"kind": "msgpack_blocked", "module": module, "name": name})
+        elif self._allow_imported and not self._is_listed(codec.cls):
+            emit_serde_event(
+                {"kind": "msgpack_unregistered_allowed", "module": module, "name": name}
+            )
         return codec
+
+    def _is_listed(self, cls: Any) -> bool:
+        return (
+            class_key(cls) in self._allowed_classes
+            or (cls.__module__, cls.__qualname__) in self._allowed_names
+            or cls.__module__ in self._allowed_modules
+        )
 
     def _remember(self, codec: TypeCodec | None) -> TypeCodec | None:
         if codec is not None:

@@ -253,9 +253,7 @@ def test_register_types_refuses_a_plain_class() -> None:
         register_types(Plain)
 
 
-def test_pickle_is_refused_both_ways() -> None:
-    with pytest.raises(ValueError, match="pickle"):
-        JsonPlusSerializer(pickle_fallback=True)
+def test_pickle_is_refused_without_the_opt_in() -> None:
     with pytest.raises(DeserializationError, match="pickle"):
         JsonPlusSerializer().loads_typed(("pickle", b"\x80\x04K\x01."))
 
