@@ -16,6 +16,7 @@ from typing import (
     Iterator,
     List,
     Literal,
+    Mapping,
     Optional,
     Sequence,
     Tuple,
@@ -24,6 +25,11 @@ from typing import (
 
 from typing_extensions import Self
 
+from stategraph.checkpoint._delta_history import (
+    DeltaChannelHistory,
+    acollect_history,
+    collect_history,
+)
 from stategraph.checkpoint._rows import thread_address
 from stategraph.checkpoint._types import (
     ChannelVersions,
@@ -251,6 +257,21 @@ class BaseCheckpointSaver(Generic[V]):
     async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
         """Async ``prune``, with the same contract."""
         raise NotImplementedError
+
+    # -- DeltaChannel history (LangGraph's beta contract) -------------------------------------
+
+    def get_delta_channel_history(
+        self, *, config: RunnableConfig, channels: Sequence[str]
+    ) -> Mapping[str, DeltaChannelHistory]:
+        """For each channel, the writes on the parent chain of ``config``'s checkpoint since
+        the nearest ancestor that stores its value (``seed``); see ``_delta_history``."""
+        return collect_history(self.get_tuple, config, channels)
+
+    async def aget_delta_channel_history(
+        self, *, config: RunnableConfig, channels: Sequence[str]
+    ) -> Mapping[str, DeltaChannelHistory]:
+        """Async ``get_delta_channel_history``."""
+        return await acollect_history(self.aget_tuple, config, channels)
 
     # -- versions and serialization ----------------------------------------------------------
 

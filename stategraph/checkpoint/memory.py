@@ -35,6 +35,7 @@ from stategraph.checkpoint._blobs import (
     snapshot_rows,
 )
 from stategraph.checkpoint._persistent import PersistentDict
+from stategraph.checkpoint._delta_history import writes_sort_key
 from stategraph.checkpoint._ids import get_checkpoint_id, next_channel_version
 from stategraph.checkpoint._metadata import decode_metadata, metadata_matches
 from stategraph.checkpoint._rows import (
@@ -231,7 +232,7 @@ class InMemorySaver(
             self.serde,
             (
                 (w.task_id, w.channel, w.type, w.value)
-                for w in map(WriteRow._make, (row for _, row in sorted(writes.items())))
+                for w in sorted(map(WriteRow._make, writes.values()), key=_applied_order)
             ),
         )
         return to_checkpoint_tuple(row, stored, values, pending, config)
@@ -497,3 +498,7 @@ def _require_checkpoint_id(config: RunnableConfig) -> str:
             "checkpoint their task ran from. Pass the config returned by put()."
         )
     return checkpoint_id
+
+
+def _applied_order(write: WriteRow) -> tuple[str, str, int]:
+    return writes_sort_key(write.task_path, write.task_id, write.idx)

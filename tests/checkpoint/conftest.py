@@ -58,6 +58,15 @@ class SaverDriver:
     async def delete_thread(self, thread_id: str) -> None:
         await self._call("delete_thread", thread_id)
 
+    async def prune(self, thread_ids: Any, **kwargs: Any) -> None:
+        await self._call("prune", thread_ids, **kwargs)
+
+    async def sweep_ttl(self) -> int:
+        # A saver without an async sweep (InMemorySaver's does no I/O) is swept by the sync one.
+        if self.use_async and hasattr(self.saver, "asweep_ttl"):
+            return int(await self.saver.asweep_ttl())
+        return int(self.saver.sweep_ttl())
+
     async def list(self, config: Optional[dict[str, Any]], **kwargs: Any) -> list[Any]:
         if self.use_async:
             return [item async for item in self.saver.alist(config, **kwargs)]

@@ -1,16 +1,19 @@
 """``AsyncSqliteSaver``: the SQLite checkpointer on an ``aiosqlite`` connection.
 
 Same tables and SQL as ``SqliteSaver`` (both drive ``_core``'s operations); only the driver
-differs: here each query is awaited.
+differs: here each query is awaited. Retention (``aprune``, ``ttl=``, ``avacuum``) as on
+``SqliteSaver``; the TTL sweeper is a task on the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from contextlib import asynccontextmanager
 from typing import (
     Any,
     AsyncIterator,
+    Callable,
     Coroutine,
     Dict,
     Iterator,
@@ -30,7 +33,7 @@ except ImportError as error:  # pragma: no cover - depends on the environment
 
 from stategraph.checkpoint._blobs import DEFAULT_CACHED_THREADS
 from stategraph.checkpoint._ids import next_channel_version
-from stategraph.checkpoint._saver import BaseCheckpointSaver
+from stategraph.checkpoint._saver import BaseCheckpointSaver, prune_targets
 from stategraph.checkpoint._types import (
     ChannelVersions,
     Checkpoint,
@@ -45,6 +48,17 @@ from stategraph.checkpoint.sqlite._core import (
     SqliteCheckpointCore,
     Transaction,
 )
+from stategraph.checkpoint.sqlite._retention import (
+    AsyncSweeper,
+    expired_threads,
+    give_back_pages,
+    prune_thread,
+    sweep_expired,
+    thread_expiry,
+    vacuum_file,
+)
+from stategraph.checkpoint.sqlite._schema import configure, migrate
+from stategraph.store._config import TTLConfig
 
 __all__ = ["AsyncSqliteSaver"]
 
@@ -66,6 +80,10 @@ async def run_async(
             except StopIteration as stop:
                 result: T = stop.value
                 break
+            if query.script:
+                await conn.executescript(query.sql)
+                reply = None
+                continue
             if query.many:
                 cursor = await conn.executemany(query.sql, query.params)
             else:
@@ -89,9 +107,12 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
     >>> async with AsyncSqliteSaver.from_conn_string("checkpoints.db") as saver:  # doctest: +SKIP
     ...     graph = builder.compile(checkpointer=saver)
 
-    Tables are created on first use (or by ``await setup()``); WAL mode, ``synchronous=NORMAL``
-    (see ``stategraph.checkpoint.sqlite``). The sync methods work only from a thread other than
-    the event loop's; they run the async ones on that loop.
+    Tables are created or migrated on first use (or by ``await setup()``); WAL mode,
+    ``synchronous=NORMAL`` (see ``stategraph.checkpoint.sqlite``). The sync methods work only
+    from a thread other than the event loop's; they run the async ones on that loop.
+
+    ``ttl=`` and ``clock`` as for ``SqliteSaver``; ``await start_ttl_sweeper()`` sweeps in a
+    task until ``await stop_ttl_sweeper()`` or the end of ``from_conn_string``.
     """
 
     # An embedded database: a save costs less than handing it to a writer thread, so the
@@ -105,12 +126,17 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
         *,
         serde: Optional[SerializerProtocol] = None,
         cached_threads: int = DEFAULT_CACHED_THREADS,
+        ttl: Optional[TTLConfig] = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(serde=serde)
         self.conn = conn
         self.lock = asyncio.Lock()
         self.is_setup = False
-        self._core = SqliteCheckpointCore(cached_threads)
+        self.ttl_config = ttl
+        self._clock = clock
+        self._core = SqliteCheckpointCore(cached_threads, thread_expiry(ttl, clock))
+        self._sweeper = AsyncSweeper(ttl, self.asweep_ttl)
         try:
             self.loop: Optional[asyncio.AbstractEventLoop] = asyncio.get_running_loop()
         except RuntimeError:
@@ -121,12 +147,17 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
     async def from_conn_string(
         cls, conn_string: str, **kwargs: Any
     ) -> AsyncIterator[AsyncSqliteSaver]:
-        """A saver on a new connection to ``conn_string``, closed on exit."""
+        """A saver on a new connection to ``conn_string``; on exit the TTL sweeper, if
+        started, is stopped and the connection closed."""
         async with aiosqlite.connect(conn_string) as conn:
-            yield cls(conn, **kwargs)
+            saver = cls(conn, **kwargs)
+            try:
+                yield saver
+            finally:
+                await saver.stop_ttl_sweeper(timeout=1.0)
 
     async def setup(self) -> None:
-        """Create the tables and set the pragmas (done automatically on first use)."""
+        """Set the pragmas and create or migrate the tables (done automatically on first use)."""
         async with self.lock:
             await self._ensure_setup()
 
@@ -134,7 +165,8 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
         if self.loop is None:
             self.loop = asyncio.get_running_loop()
         if not self.is_setup:
-            await run_async(self.conn, self._core.setup(), "none")
+            await run_async(self.conn, configure(), "none")
+            await run_async(self.conn, migrate(), "write")
             self.is_setup = True
 
     async def _run(self, operation: Operation[T], transaction: Transaction) -> T:
@@ -145,7 +177,9 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
     # -- async interface -----------------------------------------------------------------------
 
     async def aget_tuple(self, config: RunnableConfig) -> Optional[CheckpointTuple]:
-        return await self._run(self._core.get_tuple(self.serde, config), "read")
+        return await self._run(
+            self._core.get_tuple(self.serde, config), self._core.read_transaction
+        )
 
     async def alist(
         self,
@@ -155,7 +189,9 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
         before: Optional[RunnableConfig] = None,
         limit: Optional[int] = None,
     ) -> AsyncIterator[CheckpointTuple]:
-        rows = await self._run(self._core.list_rows(config, filter, before, limit), "read")
+        rows = await self._run(
+            self._core.list_rows(config, filter, before, limit), self._core.read_transaction
+        )
         memos: Dict[Tuple[str, str], Dict[Any, Any]] = {}
         for row in rows:
             memo = memos.setdefault((row.thread_id, row.checkpoint_ns), {})
@@ -198,6 +234,39 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
 
     async def adelete_thread(self, thread_id: str) -> None:
         await self._run(self._core.delete_thread(thread_id), "write")
+
+    async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        """Delete threads, or all but their latest checkpoints (see ``BaseCheckpointSaver``);
+        each thread in one transaction, then free pages go back to the file system."""
+        ids, chosen = prune_targets(thread_ids, strategy)
+        for thread_id in ids:
+            await self._run(prune_thread(self._core, self.serde, thread_id, chosen), "write")
+        await self._run(give_back_pages(), "none")
+
+    async def asweep_ttl(self) -> int:
+        """Delete the threads whose expiry has passed; returns how many were deleted."""
+        now = self._clock()
+        deleted = 0
+        for thread_id in await self._run(expired_threads(now), "read"):
+            deleted += await self._run(sweep_expired(self._core, thread_id, now), "write")
+        if deleted:
+            await self._run(give_back_pages(), "none")
+        return deleted
+
+    async def avacuum(self) -> None:
+        """Rebuild the database file without its free pages (see ``SqliteSaver.vacuum``)."""
+        await self._run(vacuum_file(), "none")
+
+    async def start_ttl_sweeper(
+        self, sweep_interval_minutes: Optional[float] = None
+    ) -> asyncio.Task[None]:
+        """Sweep expired threads every interval (the argument, else the ttl's
+        ``sweep_interval_minutes``, else 5) in a task; without ``ttl=`` the task does nothing."""
+        return await self._sweeper.start_ttl_sweeper(sweep_interval_minutes)
+
+    async def stop_ttl_sweeper(self, timeout: Optional[float] = None) -> bool:
+        """Stop the sweeper task; False if it did not stop within ``timeout`` seconds."""
+        return await self._sweeper.stop_ttl_sweeper(timeout)
 
     def get_next_version(self, current: Optional[str], channel: Any) -> str:
         return next_channel_version(current)
@@ -268,3 +337,12 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
 
     def delete_thread(self, thread_id: str) -> None:
         self._from_other_thread(self.adelete_thread(thread_id))
+
+    def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        self._from_other_thread(self.aprune(thread_ids, strategy=strategy))
+
+    def sweep_ttl(self) -> int:
+        return self._from_other_thread(self.asweep_ttl())
+
+    def vacuum(self) -> None:
+        self._from_other_thread(self.avacuum())

@@ -1,0 +1,145 @@
+"""``DeltaChannel``: LangGraph's batch-reducer channel, its start value, Overwrite and storage."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Annotated, Any
+
+import pytest
+from typing_extensions import TypedDict
+
+from stategraph.channels import DeltaChannel
+from stategraph.channels.base import MISSING
+from stategraph.checkpoint.memory import InMemorySaver
+from stategraph.checkpoint.sqlite import SqliteSaver
+from stategraph.errors import InvalidUpdateError
+from stategraph.graph import START, StateGraph
+from stategraph.types import Overwrite
+
+SEEN: list[Any] = []
+
+
+def extend(current: list, batches: list[list]) -> list:
+    SEEN.append((list(current), [list(b) for b in batches]))
+    return current + [item for batch in batches for item in batch]
+
+
+def merge(current: dict, batches: list[dict]) -> dict:
+    merged = dict(current)
+    for batch in batches:
+        merged.update(batch)
+    return merged
+
+
+class Items(TypedDict):
+    items: Annotated[list, DeltaChannel(extend)]
+
+
+class Facts(TypedDict):
+    facts: Annotated[dict, DeltaChannel(merge)]
+
+
+def two_writers() -> StateGraph:
+    return (
+        StateGraph(Items)
+        .add_node("a", lambda s: {"items": ["a"]})
+        .add_node("b", lambda s: {"items": ["b"]})
+        .add_edge(START, "a")
+        .add_edge(START, "b")
+    )
+
+
+def test_the_reducer_gets_an_empty_value_of_the_annotated_type_then_each_steps_batch() -> None:
+    SEEN.clear()
+    assert two_writers().compile().invoke({"items": ["in"]}) == {"items": ["in", "a", "b"]}
+    assert SEEN == [([], [["in"]]), (["in"], [["a"], ["b"]])]
+    graph = StateGraph(Facts).add_node("n", lambda s: {"facts": {"y": 2}}).add_edge(START, "n")
+    assert graph.compile().invoke({"facts": {"x": 1}}) == {"facts": {"x": 1, "y": 2}}
+
+
+def test_an_explicit_type_is_kept_and_exposed() -> None:
+    channel = DeltaChannel(merge, dict)
+    channel.with_field_type(list)
+    assert channel.ValueType is dict and channel.UpdateType is dict
+    assert channel.from_checkpoint(MISSING).get() == {}
+
+
+def test_overwrite_replaces_the_value_and_two_in_one_step_are_refused() -> None:
+    graph = (
+        StateGraph(Items)
+        .add_node("reset", lambda s: {"items": Overwrite(["fresh"])})
+        .add_edge(START, "reset")
+        .compile()
+    )
+    assert graph.invoke({"items": ["old"]}) == {"items": ["fresh"]}
+
+    channel = DeltaChannel(extend).from_checkpoint(["x"])
+    with pytest.raises(InvalidUpdateError, match="Can receive only one Overwrite value per super-step"):
+        channel.update([Overwrite([1]), {"__overwrite__": [2]}])
+
+
+def test_stored_values_read_back_in_each_form() -> None:
+    class _DeltaSnapshot:  # LangGraph's snapshot blob: the value under ``.value``
+        def __init__(self, value: Any) -> None:
+            self.value = value
+
+    channel = DeltaChannel(extend)
+    assert channel.from_checkpoint(None).get() == []
+    assert channel.from_checkpoint(["plain"]).get() == ["plain"]
+    assert channel.from_checkpoint(_DeltaSnapshot(["snap"])).get() == ["snap"]
+    copied = channel.from_checkpoint([1]).copy()
+    copied.update([[2]])
+    assert copied.get() == [1, 2] and channel.from_checkpoint([1]).get() == [1]
+
+
+def test_snapshot_frequency_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="snapshot_frequency must be a positive int, got 0"):
+        DeltaChannel(extend, snapshot_frequency=0)
+    assert DeltaChannel(extend, snapshot_frequency=5) == DeltaChannel(extend, snapshot_frequency=5)
+    assert DeltaChannel(extend, snapshot_frequency=5) != DeltaChannel(extend)
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_a_thread_accumulates_across_runs_and_forks(backend: str, tmp_path: Any) -> None:
+    with contextlib.ExitStack() as stack:
+        saver = InMemorySaver() if backend == "memory" else stack.enter_context(
+            SqliteSaver.from_conn_string(str(tmp_path / "delta.db"))
+        )
+        check_runs_and_forks(saver)
+
+
+def check_runs_and_forks(saver: Any) -> None:
+    graph = two_writers().compile(checkpointer=saver)
+    config = {"configurable": {"thread_id": "t"}}
+    graph.invoke({"items": ["1"]}, config)
+    graph.invoke({"items": ["2"]}, config)
+    assert graph.get_state(config).values == {"items": ["1", "a", "b", "2", "a", "b"]}
+
+    first_run_end = [s for s in graph.get_state_history(config) if s.values.get("items") == ["1", "a", "b"]]
+    fork = graph.update_state(first_run_end[0].config, {"items": ["f"]})
+    assert graph.get_state(fork).values == {"items": ["1", "a", "b", "f"]}
+
+
+def test_delta_channel_history_walks_the_parent_chain() -> None:
+    saver = InMemorySaver()
+    graph = two_writers().compile(checkpointer=saver)
+    config = {"configurable": {"thread_id": "t"}}
+    graph.invoke({"items": ["in"]}, config)
+    latest = saver.get_tuple(config)
+    history = saver.get_delta_channel_history(config=latest.config, channels=["items", "absent"])
+    # The parent stores ["in"]; the writes of the step after it lead to the latest value.
+    assert history["items"]["seed"] == ["in"]
+    assert [value for _, channel, value in history["items"]["writes"]] == [["a"], ["b"]]
+    assert history["absent"] == {"writes": []}
+    assert saver.get_delta_channel_history(config=latest.config, channels=[]) == {}
+
+
+async def test_async_delta_channel_history_matches_the_sync_one() -> None:
+    saver = InMemorySaver()
+    graph = two_writers().compile(checkpointer=saver)
+    config = {"configurable": {"thread_id": "t"}}
+    await graph.ainvoke({"items": ["in"]}, config)
+    latest = saver.get_tuple(config).config
+    assert await saver.aget_delta_channel_history(config=latest, channels=["items"]) == (
+        saver.get_delta_channel_history(config=latest, channels=["items"])
+    )
