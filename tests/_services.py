@@ -24,6 +24,7 @@ __all__ = [
     "REQUIRE_SERVICES",
     "delete_redis_keys",
     "fresh_postgres_database",
+    "fresh_postgres_schema",
     "redis_key_prefix",
     "require_postgres",
     "require_redis",
@@ -94,6 +95,28 @@ def fresh_postgres_database() -> Iterator[str]:
     finally:
         with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def fresh_postgres_schema() -> Iterator[str]:
+    """Create an empty schema ``sg_test_<random>`` in the test database and yield a URL whose
+    connections use it (``search_path``), then drop it with everything in it.
+
+    Cheaper than a database of its own, for the many tests that need only their own tables.
+    """
+    require_postgres()
+    import psycopg
+
+    name = f"sg_test_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE SCHEMA "{name}"')
+    parts = urlsplit(POSTGRES_URL)
+    query = (parts.query + "&" if parts.query else "") + f"options=-csearch_path%3D{name}"
+    try:
+        yield urlunsplit(parts._replace(query=query))
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            admin.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
 def redis_key_prefix() -> str:

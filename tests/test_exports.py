@@ -75,6 +75,17 @@ SURFACE: dict[str, tuple[str, ...]] = {
     "managed": ("IsLastStep", "RemainingSteps"),
     "pregel": ("Pregel", "NodeBuilder"),
     "pregel.main": ("Pregel", "NodeBuilder"),
+    "checkpoint.postgres": ("PostgresSaver", "ShallowPostgresSaver", "Conn"),
+    "checkpoint.postgres.aio": ("AsyncPostgresSaver",),
+    "checkpoint.postgres.shallow": ("ShallowPostgresSaver", "AsyncShallowPostgresSaver"),
+    "checkpoint.postgres.base": ("BasePostgresSaver",),
+    "store.postgres": ("PostgresStore", "AsyncPostgresStore"),
+    "store.postgres.aio": ("AsyncPostgresStore",),
+    "store.base.batch": ("AsyncBatchedBaseStore",),
+    "cache.redis": ("RedisCache",),
+    "typing": ("StateT", "InputT", "OutputT", "ContextT", "NodeInputT"),
+    "warnings": ("LangGraphDeprecatedSinceV10",),
+    "pregel.protocol": ("PregelProtocol",),
 }
 
 LANGGRAPH_SURFACE = [

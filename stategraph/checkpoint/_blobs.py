@@ -16,6 +16,7 @@ whoever has written the database since. Pure: no I/O; the savers fetch and store
 from __future__ import annotations
 
 import operator
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, NamedTuple, Optional
@@ -94,14 +95,17 @@ class ChannelValueCache:
     def __init__(self, max_threads: int = DEFAULT_CACHED_THREADS) -> None:
         self._max_threads = max_threads
         self._threads: OrderedDict[tuple[str, str], dict[str, StoredValue]] = OrderedDict()
+        # A saver on a connection pool runs operations of several threads at once.
+        self._lock = threading.Lock()
 
     def channels(self, thread_id: str, checkpoint_ns: str) -> Mapping[str, StoredValue]:
         key = (thread_id, checkpoint_ns)
-        entries = self._threads.get(key)
-        if entries is None:
-            return {}
-        self._threads.move_to_end(key)
-        return entries
+        with self._lock:
+            entries = self._threads.get(key)
+            if entries is None:
+                return {}
+            self._threads.move_to_end(key)
+            return dict(entries)
 
     def update(
         self, thread_id: str, checkpoint_ns: str, entries: Mapping[str, Optional[StoredValue]]
@@ -109,22 +113,24 @@ class ChannelValueCache:
         if not entries or self._max_threads <= 0:
             return
         key = (thread_id, checkpoint_ns)
-        channels = self._threads.get(key)
-        if channels is None:
-            channels = self._threads[key] = {}
-            while len(self._threads) > self._max_threads:
-                self._threads.popitem(last=False)
-        else:
-            self._threads.move_to_end(key)
-        for channel, stored in entries.items():
-            if stored is None:
-                channels.pop(channel, None)
+        with self._lock:
+            channels = self._threads.get(key)
+            if channels is None:
+                channels = self._threads[key] = {}
+                while len(self._threads) > self._max_threads:
+                    self._threads.popitem(last=False)
             else:
-                channels[channel] = stored
+                self._threads.move_to_end(key)
+            for channel, stored in entries.items():
+                if stored is None:
+                    channels.pop(channel, None)
+                else:
+                    channels[channel] = stored
 
     def drop_thread(self, thread_id: str) -> None:
-        for key in [key for key in self._threads if key[0] == thread_id]:
-            del self._threads[key]
+        with self._lock:
+            for key in [key for key in self._threads if key[0] == thread_id]:
+                del self._threads[key]
 
 
 # -- writing -------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ def import_psycopg() -> Any:
         import psycopg_pool  # noqa: F401  (needed by pools; checked here to fail early)
     except ImportError as error:
         raise ImportError(
-            "The PostgreSQL store needs psycopg 3 and psycopg-pool. Install them with "
+            "stategraph's PostgreSQL savers and store need psycopg 3 and psycopg-pool. Install them with "
             "pip install 'stategraph[postgres]'."
         ) from error
     return psycopg

@@ -1,8 +1,9 @@
 """Fixtures for the checkpoint tests: one saver per backend, driven through one interface.
 
 ``saver`` runs every test body on InMemorySaver (sync and async methods), SqliteSaver (sync
-methods, and async methods that run in a thread) and AsyncSqliteSaver, so the backends cannot
-drift apart.
+methods, and async methods that run in a thread), AsyncSqliteSaver, and PostgreSQL: PostgresSaver
+on a connection, in a pipeline and on a pool, AsyncPostgresSaver on a connection and on a pool
+(each in a schema of its own), so the backends cannot drift apart.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any, AsyncIterator, Optional
 
 import pytest
 
+from _services import fresh_postgres_schema
 from stategraph.checkpoint.base import (
     BaseCheckpointSaver,
     Checkpoint,
@@ -73,12 +75,23 @@ class SaverDriver:
         return list(self.saver.list(config, **kwargs))
 
 
-BACKENDS = ["memory", "memory-async", "sqlite", "sqlite-async", "aiosqlite"]
+POSTGRES_BACKENDS = [
+    "postgres",
+    "postgres-pipeline",
+    "postgres-pool",
+    "postgres-async",
+    "postgres-async-pool",
+]
+BACKENDS = ["memory", "memory-async", "sqlite", "sqlite-async", "aiosqlite", *POSTGRES_BACKENDS]
 
 
 @contextlib.asynccontextmanager
 async def open_saver(backend: str, tmp_path: Path, **kwargs: Any) -> AsyncIterator[SaverDriver]:
-    if backend.startswith("memory"):
+    if backend.startswith("postgres"):
+        with fresh_postgres_schema() as url:
+            async with open_postgres_saver(backend, url, **kwargs) as saver:
+                yield SaverDriver(saver, "async" in backend)
+    elif backend.startswith("memory"):
         yield SaverDriver(InMemorySaver(**kwargs), backend.endswith("async"))
     elif backend.startswith("sqlite"):
         with SqliteSaver.from_conn_string(str(tmp_path / "checkpoints.db"), **kwargs) as saver:
@@ -88,6 +101,44 @@ async def open_saver(backend: str, tmp_path: Path, **kwargs: Any) -> AsyncIterat
             str(tmp_path / "checkpoints.db"), **kwargs
         ) as saver:
             yield SaverDriver(saver, True)
+
+
+@contextlib.asynccontextmanager
+async def open_postgres_saver(backend: str, url: str, **kwargs: Any) -> AsyncIterator[Any]:
+    """The PostgreSQL saver a backend name describes, on the database at ``url``."""
+    from psycopg_pool import AsyncConnectionPool, ConnectionPool
+
+    from stategraph.checkpoint.postgres import PostgresSaver
+    from stategraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+    pool_kwargs: dict[str, Any] = {"autocommit": True, "prepare_threshold": 0}
+    if backend == "postgres":
+        with PostgresSaver.from_conn_string(url, **kwargs) as saver:
+            yield saver
+    elif backend == "postgres-pipeline":
+        with PostgresSaver.from_conn_string(url, pipeline=True, **kwargs) as saver:
+            yield saver
+    elif backend == "postgres-pool":
+        with ConnectionPool(url, min_size=1, max_size=4, kwargs=pool_kwargs) as pool:
+            saver = PostgresSaver(pool, **kwargs)
+            try:
+                yield saver
+            finally:
+                saver.stop_ttl_sweeper(timeout=1.0)
+    elif backend == "postgres-async":
+        async with AsyncPostgresSaver.from_conn_string(url, **kwargs) as saver:
+            yield saver
+    elif backend == "postgres-async-pool":
+        async with AsyncConnectionPool(
+            url, min_size=1, max_size=4, kwargs=pool_kwargs, open=False
+        ) as pool:
+            saver = AsyncPostgresSaver(pool, **kwargs)
+            try:
+                yield saver
+            finally:
+                await saver.stop_ttl_sweeper(timeout=1.0)
+    else:
+        raise ValueError(f"unknown PostgreSQL backend {backend!r}")
 
 
 @pytest.fixture(params=BACKENDS)

@@ -1,9 +1,12 @@
 """Fixtures shared by the engine tests."""
 
 import asyncio
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import pytest
+
+from stategraph.checkpoint.memory import InMemorySaver
+from stategraph.checkpoint.sqlite import SqliteSaver
 
 
 @pytest.fixture(params=["sync", "async"])
@@ -20,3 +23,20 @@ def stream(request: pytest.FixtureRequest) -> Callable[..., list[Any]]:
         return asyncio.run(collect())
 
     return call
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def checkpointer(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Any]:
+    """The engine's checkpointer tests run on each backend: memory, SQLite, PostgreSQL
+    (a schema of its own per test)."""
+    if request.param == "memory":
+        yield InMemorySaver()
+    elif request.param == "sqlite":
+        with SqliteSaver.from_conn_string(str(tmp_path / "engine.db")) as saver:
+            yield saver
+    else:
+        from _services import fresh_postgres_schema
+        from stategraph.checkpoint.postgres import PostgresSaver
+
+        with fresh_postgres_schema() as url, PostgresSaver.from_conn_string(url) as saver:
+            yield saver

@@ -9,7 +9,6 @@ from typing import Annotated, Any, Callable, TypedDict
 import pytest
 import typing_extensions
 
-from stategraph.checkpoint.memory import InMemorySaver
 from stategraph.errors import EmptyInputError, InvalidUpdateError, ResumeError
 from stategraph.graph import END, START, StateGraph
 from stategraph.types import Command, Interrupt, interrupt
@@ -37,9 +36,9 @@ def two_question_graph(saver: Any, log: list[str]) -> Any:
     return StateGraph(S).add_node(ask).add_edge(START, "ask").compile(checkpointer=saver)
 
 
-def test_two_interrupts_in_one_node_are_answered_in_order_and_rerun_the_node() -> None:
+def test_two_interrupts_in_one_node_are_answered_in_order_and_rerun_the_node(checkpointer: Any) -> None:
     log: list[str] = []
-    graph = two_question_graph(InMemorySaver(), log)
+    graph = two_question_graph(checkpointer, log)
     config = thread()
 
     first = graph.invoke({"x": []}, config)
@@ -70,7 +69,7 @@ def test_two_interrupts_in_one_node_are_answered_in_order_and_rerun_the_node() -
     assert graph.get_state(config).next == ()
 
 
-def test_parallel_interrupts_resume_together_by_id_and_finished_sibling_runs_once() -> None:
+def test_parallel_interrupts_resume_together_by_id_and_finished_sibling_runs_once(checkpointer: Any) -> None:
     ran: list[str] = []
 
     def ok(state: S) -> dict[str, list[str]]:
@@ -85,7 +84,7 @@ def test_parallel_interrupts_resume_together_by_id_and_finished_sibling_runs_onc
         .add_edge(START, "p")
         .add_edge(START, "q")
         .add_edge(START, "ok")
-        .compile(checkpointer=InMemorySaver())
+        .compile(checkpointer=checkpointer)
     )
     config = thread()
     result = graph.invoke({"x": []}, config)
@@ -118,8 +117,8 @@ def breakpoint_graph(saver: Any) -> Any:
     )
 
 
-def test_static_breakpoints_stop_before_and_after_and_resume_with_none() -> None:
-    graph = breakpoint_graph(InMemorySaver())
+def test_static_breakpoints_stop_before_and_after_and_resume_with_none(checkpointer: Any) -> None:
+    graph = breakpoint_graph(checkpointer)
     config = thread()
     assert list(graph.stream({"x": []}, config, stream_mode="updates")) == [
         {"a": {"x": ["a"]}},
@@ -134,8 +133,8 @@ def test_static_breakpoints_stop_before_and_after_and_resume_with_none() -> None
     assert graph.get_state(config).next == ()
 
 
-def test_update_state_infers_the_last_node_and_as_node_schedules_its_successors() -> None:
-    graph = breakpoint_graph(InMemorySaver())
+def test_update_state_infers_the_last_node_and_as_node_schedules_its_successors(checkpointer: Any) -> None:
+    graph = breakpoint_graph(checkpointer)
     config = thread()
     graph.invoke({"x": []}, config)
     graph.invoke(None, config)
@@ -161,14 +160,14 @@ def test_update_state_infers_the_last_node_and_as_node_schedules_its_successors(
     ]
 
 
-def test_update_state_reports_ambiguity_and_unknown_nodes() -> None:
+def test_update_state_reports_ambiguity_and_unknown_nodes(checkpointer: Any) -> None:
     graph = (
         StateGraph(S)
         .add_node("a", appender("a"))
         .add_node("b", appender("b"))
         .add_edge(START, "a")
         .add_edge(START, "b")
-        .compile(checkpointer=InMemorySaver())
+        .compile(checkpointer=checkpointer)
     )
     config = thread()
     graph.invoke({"x": []}, config)
@@ -178,8 +177,8 @@ def test_update_state_reports_ambiguity_and_unknown_nodes() -> None:
         graph.update_state(config, {"x": ["?"]}, as_node="nope")
 
 
-def test_new_input_abandons_the_interrupted_task() -> None:
-    graph = two_question_graph(InMemorySaver(), [])
+def test_new_input_abandons_the_interrupted_task(checkpointer: Any) -> None:
+    graph = two_question_graph(checkpointer, [])
     config = thread()
     graph.invoke({"x": []}, config)
     assert graph.get_state(config).next == ("ask",)
@@ -188,8 +187,8 @@ def test_new_input_abandons_the_interrupted_task() -> None:
     assert result["__interrupt__"][0].value == "q1"
 
 
-def test_resume_errors_name_the_problem() -> None:
-    graph = StateGraph(S).add_node("a", appender("a")).add_edge(START, "a").compile(checkpointer=InMemorySaver())
+def test_resume_errors_name_the_problem(checkpointer: Any) -> None:
+    graph = StateGraph(S).add_node("a", appender("a")).add_edge(START, "a").compile(checkpointer=checkpointer)
     config = thread()
     graph.invoke({"x": []}, config)
     with pytest.raises(ResumeError, match="has no pending interrupt"):
@@ -206,13 +205,13 @@ def test_interrupt_and_resume_need_a_checkpointer() -> None:
         graph.invoke(Command(resume="x"))
 
 
-def test_checkpointer_requires_a_thread_id() -> None:
-    graph = two_question_graph(InMemorySaver(), [])
+def test_checkpointer_requires_a_thread_id(checkpointer: Any) -> None:
+    graph = two_question_graph(checkpointer, [])
     with pytest.raises(ValueError, match="Checkpointer requires one or more of the following 'configurable' keys"):
         graph.invoke({"x": []})
 
 
-def test_interrupt_inside_a_subgraph_resumes_without_rerunning_finished_subgraph_nodes() -> None:
+def test_interrupt_inside_a_subgraph_resumes_without_rerunning_finished_subgraph_nodes(checkpointer: Any) -> None:
     calls: list[str] = []
 
     def before(state: S) -> dict[str, list[str]]:
@@ -224,7 +223,7 @@ def test_interrupt_inside_a_subgraph_resumes_without_rerunning_finished_subgraph
         return {"x": ["ans=" + interrupt("q?")]}
 
     child = StateGraph(S).add_node(before).add_node(ask).add_edge(START, "before").add_edge("before", "ask").compile()
-    graph = StateGraph(S).add_node("child", child).add_edge(START, "child").compile(checkpointer=InMemorySaver())
+    graph = StateGraph(S).add_node("child", child).add_edge(START, "child").compile(checkpointer=checkpointer)
     config = thread()
     first = graph.invoke({"x": []}, config)
     assert first["__interrupt__"][0].value == "q?"
@@ -236,7 +235,7 @@ def test_interrupt_inside_a_subgraph_resumes_without_rerunning_finished_subgraph
     assert calls == ["before", "ask", "ask"]
 
 
-def test_interrupt_inside_a_tool_like_helper_called_by_a_node_propagates() -> None:
+def test_interrupt_inside_a_tool_like_helper_called_by_a_node_propagates(checkpointer: Any) -> None:
     def helper(query: str) -> str:
         return interrupt({"query": query})["data"]
 
@@ -244,18 +243,18 @@ def test_interrupt_inside_a_tool_like_helper_called_by_a_node_propagates() -> No
         StateGraph(S)
         .add_node("n", lambda s: {"x": [helper("help?")]})
         .add_edge(START, "n")
-        .compile(checkpointer=InMemorySaver())
+        .compile(checkpointer=checkpointer)
     )
     config = thread()
     assert graph.invoke({"x": []}, config)["__interrupt__"][0].value == {"query": "help?"}
     assert graph.invoke(Command(resume={"data": "human says hi"}), config) == {"x": ["human says hi"]}
 
 
-def test_async_interrupt_and_resume() -> None:
+def test_async_interrupt_and_resume(checkpointer: Any) -> None:
     async def ask(state: S) -> dict[str, list[str]]:
         return {"x": [interrupt("q")]}
 
-    graph = StateGraph(S).add_node(ask).add_edge(START, "ask").compile(checkpointer=InMemorySaver())
+    graph = StateGraph(S).add_node(ask).add_edge(START, "ask").compile(checkpointer=checkpointer)
     config = thread()
 
     async def run() -> tuple[Any, Any]:
@@ -268,14 +267,14 @@ def test_async_interrupt_and_resume() -> None:
     assert chunks == [{"x": []}, {"x": ["async"]}]
 
 
-def test_values_stream_shows_the_interrupt_after_successful_siblings() -> None:
+def test_values_stream_shows_the_interrupt_after_successful_siblings(checkpointer: Any) -> None:
     graph = (
         StateGraph(S)
         .add_node("ok", appender("ok"))
         .add_node("ask", lambda s: {"x": [interrupt("why?")]})
         .add_edge(START, "ok")
         .add_edge(START, "ask")
-        .compile(checkpointer=InMemorySaver())
+        .compile(checkpointer=checkpointer)
     )
     chunks = list(graph.stream({"x": []}, thread(), stream_mode="values"))
     assert chunks[0] == {"x": []}
@@ -283,23 +282,23 @@ def test_values_stream_shows_the_interrupt_after_successful_siblings() -> None:
     assert chunks[-1]["__interrupt__"][0].value == "why?"
 
 
-def test_goto_command_input_steers_a_thread() -> None:
+def test_goto_command_input_steers_a_thread(checkpointer: Any) -> None:
     graph = (
         StateGraph(S)
         .add_node("a", appender("a"))
         .add_node("b", appender("b"))
         .add_edge(START, "a")
         .add_edge("a", END)
-        .compile(checkpointer=InMemorySaver())
+        .compile(checkpointer=checkpointer)
     )
     config = thread()
     graph.invoke({"x": []}, config)
     assert graph.invoke(Command(goto="b", update={"x": ["steer"]}), config) == {"x": ["a", "steer", "b"]}
 
 
-def test_the_second_interrupt_of_a_node_is_answered_by_its_own_id() -> None:
+def test_the_second_interrupt_of_a_node_is_answered_by_its_own_id(checkpointer: Any) -> None:
     log: list[str] = []
-    graph = two_question_graph(InMemorySaver(), log)
+    graph = two_question_graph(checkpointer, log)
     config = thread("by-id")
     [first] = graph.invoke({"x": []}, config)["__interrupt__"]
     [second] = graph.invoke(Command(resume={first.id: "A"}), config)["__interrupt__"]
@@ -312,7 +311,7 @@ class Decision(typing_extensions.TypedDict):  # pydantic needs this one before P
     note: str
 
 
-def schema_graph(saver: InMemorySaver, seen: list[Any], schema: Any) -> Any:
+def schema_graph(saver: Any, seen: list[Any], schema: Any) -> Any:
     def review(state: S) -> dict[str, list[str]]:
         answer = interrupt("approve?", response_schema=schema)
         seen.append(answer)
@@ -321,13 +320,13 @@ def schema_graph(saver: InMemorySaver, seen: list[Any], schema: Any) -> Any:
     return StateGraph(S).add_node(review).add_edge(START, "review").compile(checkpointer=saver)
 
 
-def test_a_response_schema_is_surfaced_as_json_schema_and_validates_the_answer() -> None:
+def test_a_response_schema_is_surfaced_as_json_schema_and_validates_the_answer(checkpointer: Any) -> None:
     from pydantic import TypeAdapter, ValidationError
 
     from stategraph.errors import is_invalid_resume
 
     seen: list[Any] = []
-    graph = schema_graph(InMemorySaver(), seen, Decision)
+    graph = schema_graph(checkpointer, seen, Decision)
     config = thread("schema")
     [pending] = graph.invoke({"x": []}, config)["__interrupt__"]
     assert pending.response_schema == TypeAdapter(Decision).json_schema()
@@ -344,10 +343,10 @@ def test_a_response_schema_is_surfaced_as_json_schema_and_validates_the_answer()
     assert out == {"x": ["{'approve': True, 'note': 'ok'}"]}
 
 
-def test_a_json_schema_dict_is_carried_as_given_and_not_enforced() -> None:
+def test_a_json_schema_dict_is_carried_as_given_and_not_enforced(checkpointer: Any) -> None:
     seen: list[Any] = []
     schema = {"type": "string", "enum": ["yes", "no"]}
-    graph = schema_graph(InMemorySaver(), seen, schema)
+    graph = schema_graph(checkpointer, seen, schema)
     config = thread("dict-schema")
     [pending] = graph.invoke({"x": []}, config)["__interrupt__"]
     assert pending.response_schema == schema

@@ -8,7 +8,6 @@ from typing import Annotated, Any, TypedDict
 
 import pytest
 
-from stategraph.checkpoint.memory import InMemorySaver
 from stategraph.graph import START, StateGraph
 from stategraph.types import StateSnapshot, StateUpdate
 
@@ -36,8 +35,8 @@ def chain(saver: Any, counts: dict[str, int] | None = None) -> Any:
     return builder.add_edge(START, "a").add_edge("a", "b").add_edge("b", "c").compile(checkpointer=saver)
 
 
-def test_history_lists_every_checkpoint_newest_first_with_next_nodes() -> None:
-    graph = chain(InMemorySaver())
+def test_history_lists_every_checkpoint_newest_first_with_next_nodes(checkpointer: Any) -> None:
+    graph = chain(checkpointer)
     config = thread()
     graph.invoke({"x": []}, config)
     history = list(graph.get_state_history(config))
@@ -57,9 +56,9 @@ def test_history_lists_every_checkpoint_newest_first_with_next_nodes() -> None:
     assert [h.metadata["step"] for h in graph.get_state_history(config, filter={"source": "input"})] == [-1]
 
 
-def test_replaying_an_old_checkpoint_forks_and_reruns_later_nodes() -> None:
+def test_replaying_an_old_checkpoint_forks_and_reruns_later_nodes(checkpointer: Any) -> None:
     counts: dict[str, int] = {}
-    graph = chain(InMemorySaver(), counts)
+    graph = chain(checkpointer, counts)
     config = thread()
     graph.invoke({"x": []}, config)
     before_b = next(h for h in graph.get_state_history(config) if h.next == ("b",))
@@ -76,8 +75,8 @@ def test_replaying_an_old_checkpoint_forks_and_reruns_later_nodes() -> None:
     assert latest[2].parent_config == before_b.config
 
 
-def test_fork_with_update_state_from_an_old_checkpoint() -> None:
-    graph = chain(InMemorySaver())
+def test_fork_with_update_state_from_an_old_checkpoint(checkpointer: Any) -> None:
+    graph = chain(checkpointer)
     config = thread()
     graph.invoke({"x": []}, config)
     before_b = next(h for h in graph.get_state_history(config) if h.next == ("b",))
@@ -86,8 +85,8 @@ def test_fork_with_update_state_from_an_old_checkpoint() -> None:
     assert graph.get_state(before_b.config).values == {"x": ["a"]}
 
 
-def test_get_state_of_an_unknown_thread_is_empty() -> None:
-    graph = chain(InMemorySaver())
+def test_get_state_of_an_unknown_thread_is_empty(checkpointer: Any) -> None:
+    graph = chain(checkpointer)
     state = graph.get_state(thread("nobody"))
     assert (state.values, state.next, state.metadata, state.created_at, state.tasks) == ({}, (), None, None, ())
 
@@ -97,8 +96,8 @@ def test_get_state_without_checkpointer_says_so() -> None:
         chain(None).get_state(thread())
 
 
-def test_special_as_node_values_input_copy_and_end() -> None:
-    graph = chain(InMemorySaver())
+def test_special_as_node_values_input_copy_and_end(checkpointer: Any) -> None:
+    graph = chain(checkpointer)
     config = thread()
     graph.update_state(config, {"x": ["seed"]}, as_node="__input__")
     state = graph.get_state(config)
@@ -116,8 +115,8 @@ def test_special_as_node_values_input_copy_and_end() -> None:
     assert graph.get_state(other).next == ()
 
 
-def test_bulk_update_state_makes_one_checkpoint_per_superstep() -> None:
-    graph = chain(InMemorySaver())
+def test_bulk_update_state_makes_one_checkpoint_per_superstep(checkpointer: Any) -> None:
+    graph = chain(checkpointer)
     config = thread()
     graph.bulk_update_state(
         config,
@@ -130,8 +129,8 @@ def test_bulk_update_state_makes_one_checkpoint_per_superstep() -> None:
     assert history[0].values == {"x": ["by-a"]} and history[0].next == ("b",)
 
 
-def test_durability_exit_keeps_only_the_final_checkpoint() -> None:
-    graph = chain(InMemorySaver())
+def test_durability_exit_keeps_only_the_final_checkpoint(checkpointer: Any) -> None:
+    graph = chain(checkpointer)
     config = thread()
     graph.invoke({"x": []}, config, durability="exit")
     assert [h.metadata["step"] for h in graph.get_state_history(config)] == [3]
@@ -139,14 +138,14 @@ def test_durability_exit_keeps_only_the_final_checkpoint() -> None:
 
 
 @pytest.mark.parametrize("durability", ["sync", "async"])
-def test_durability_sync_and_async_keep_every_checkpoint(durability: str) -> None:
-    graph = chain(InMemorySaver())
+def test_durability_sync_and_async_keep_every_checkpoint(durability: str, checkpointer: Any) -> None:
+    graph = chain(checkpointer)
     config = thread()
     graph.invoke({"x": []}, config, durability=durability)
     assert [h.metadata["step"] for h in graph.get_state_history(config)] == [3, 2, 1, 0, -1]
 
 
-def test_failed_step_keeps_finished_sibling_writes_and_retry_does_not_rerun_it() -> None:
+def test_failed_step_keeps_finished_sibling_writes_and_retry_does_not_rerun_it(checkpointer: Any) -> None:
     counter = {"ok": 0, "bad": 0}
     failing = [True]
 
@@ -166,7 +165,7 @@ def test_failed_step_keeps_finished_sibling_writes_and_retry_does_not_rerun_it()
         .add_node(bad)
         .add_edge(START, "ok")
         .add_edge(START, "bad")
-        .compile(checkpointer=InMemorySaver())
+        .compile(checkpointer=checkpointer)
     )
     config = thread()
     with pytest.raises(ValueError, match="boom") as raised:
@@ -183,8 +182,8 @@ def test_failed_step_keeps_finished_sibling_writes_and_retry_does_not_rerun_it()
     assert counter == {"ok": 1, "bad": 2}
 
 
-def test_async_state_methods_mirror_the_sync_ones() -> None:
-    graph = chain(InMemorySaver())
+def test_async_state_methods_mirror_the_sync_ones(checkpointer: Any) -> None:
+    graph = chain(checkpointer)
     config = thread()
 
     async def run() -> tuple[Any, list[Any], Any]:
@@ -200,8 +199,8 @@ def test_async_state_methods_mirror_the_sync_ones() -> None:
     assert graph.get_state(updated).values == {"x": ["a", "b", "async-b"]}
 
 
-def test_checkpoint_metadata_carries_config_metadata_and_primitive_configurable_values() -> None:
-    graph = chain(InMemorySaver())
+def test_checkpoint_metadata_carries_config_metadata_and_primitive_configurable_values(checkpointer: Any) -> None:
+    graph = chain(checkpointer)
     config = {"configurable": {"thread_id": "m", "user_id": "u1", "obj": object()}, "metadata": {"foo": "bar"}}
     graph.invoke({"x": []}, config)
     metadata = graph.get_state(thread("m")).metadata
