@@ -26,7 +26,7 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 VENV = BENCH / ".venv-langgraph"
 LANGGRAPH_PIN = "1.2.24"
-LANGGRAPH_EXTRAS = ["langgraph-checkpoint-sqlite", "langchain-core"]
+LANGGRAPH_EXTRAS = ["langgraph-checkpoint-sqlite", "langgraph-checkpoint-postgres", "psycopg[binary]", "langchain-core"]
 WORKER_TIMEOUT_S = 1200
 
 FRAMEWORKS = ("langgraph", "stategraph")
@@ -82,6 +82,11 @@ TARGETS = [
     Target("conversation_300", "time_per_turn_growth", "ms/turn 291-300 / 1-10", "at_most", 1.5, "-"),
     Target("interrupt_roundtrip_200", "ms_per_thread", "ms/thread", "faster", 3, "3.1 ms"),
     Target("agent_50_tools", "ms", "ms/run", "faster", 3, "102 ms"),
+    Target("pg_conversation_300", "bytes_per_turn_growth", "bytes/turn 291-300 / 1-10", "at_most", 1.5, "-"),
+    Target("pg_conversation_300", "db_bytes", "db size at turn 300", "smaller", 50, "-"),
+    Target("pg_conversation_300", "time_per_turn_growth", "ms/turn 291-300 / 1-10", "at_most", 1.5, "-"),
+    Target("pg_interrupt_roundtrip_200", "ms_per_thread", "ms/thread", "faster", 3, "-"),
+    Target("pg_agent_50_tools", "ms", "ms/run", "faster", 3, "-"),
 ]
 WORKLOAD_NAMES = list(dict.fromkeys(t.workload for t in TARGETS))
 
@@ -100,7 +105,10 @@ def venv_python() -> Path:
 def venv_ready() -> bool:
     if not venv_python().exists():
         return False
-    probe = "import langgraph.graph, langgraph.checkpoint.sqlite, langgraph.prebuilt, langchain_core"
+    probe = (
+        "import langgraph.graph, langgraph.checkpoint.sqlite, langgraph.checkpoint.postgres,"
+        " langgraph.prebuilt, langchain_core"
+    )
     done = subprocess.run([str(venv_python()), "-c", probe], capture_output=True, env=langgraph_env())
     return done.returncode == 0
 
@@ -344,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     info: dict[str, Any] = {"python": sys.version.split()[0], "quick": args.quick}
     if langgraph_python:
         found = versions(str(langgraph_python), langgraph_env(),
-                         ["langgraph", "langgraph-checkpoint", "langgraph-checkpoint-sqlite",
+                         ["langgraph", "langgraph-checkpoint", "langgraph-checkpoint-sqlite", "langgraph-checkpoint-postgres",
                           "langgraph-prebuilt", "langchain-core"])
         info["langgraph_python"] = found.pop("python")
         info["langgraph_packages"] = found

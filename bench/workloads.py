@@ -15,17 +15,16 @@ The result file holds ``{"metrics": {name: number}, "info": {...}}``.
 import argparse
 import json
 import operator
-import os
 import random
-import sqlite3
 import statistics
 import string
 import subprocess
 import sys
-import tempfile
 import time
+from functools import partial
 from typing import Annotated, Any, Callable, TypedDict
 
+from backends import open_backend
 from harness import Api, expect, measure, new_thread, plan, timing
 
 
@@ -238,27 +237,7 @@ def pseudo_random_texts(count: int, seed: int = 300) -> list[str]:
     return ["".join(rng.choices(alphabet, k=TEXT_CHARS)) for _ in range(count)]
 
 
-def db_bytes(conn: sqlite3.Connection, path: str, truncate: bool = True) -> dict[str, int]:
-    """Sizes after folding the WAL into the db file, so they do not depend on WAL timing.
-
-    Mid-run measurements pass ``truncate=False``: a PASSIVE checkpoint folds the WAL into the
-    db file (so ``used`` is exact) without shrinking the WAL, which would make the turns after
-    the measurement pay for growing it again and so perturb the timings being taken.
-    """
-    mode = "TRUNCATE" if truncate else "PASSIVE"
-    busy = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()[0]
-    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-    pages = conn.execute("PRAGMA page_count").fetchone()[0]
-    free = conn.execute("PRAGMA freelist_count").fetchone()[0]
-    wal = path + "-wal"
-    return {
-        "file": os.path.getsize(path) + (os.path.getsize(wal) if os.path.exists(wal) else 0),
-        "used": (pages - free) * page_size,
-        "checkpoint_busy": busy,
-    }
-
-
-def conversation_300(api: Api, quick: bool) -> dict[str, Any]:
+def conversation_300(api: Api, quick: bool, backend_name: str = "sqlite") -> dict[str, Any]:
     from langchain_core.messages import AIMessage, HumanMessage
 
     texts = pseudo_random_texts(2 * TURNS)
@@ -271,41 +250,38 @@ def conversation_300(api: Api, quick: bool) -> dict[str, Any]:
     builder.add_node("reply", reply)
     builder.add_edge(api.graph.START, "reply")
     builder.add_edge("reply", api.graph.END)
-    with tempfile.TemporaryDirectory() as tmp:
-        # Warm up (lazy imports, first-call caches) on a throwaway database.
-        warm_saver, warm_conn = api.sqlite_saver(os.path.join(tmp, "warm-up.sqlite"))
-        warm_graph, warm_config = builder.compile(checkpointer=warm_saver), new_thread()
-        for turn in range(3):
-            warm_graph.invoke({"messages": [HumanMessage(content=texts[turn])]}, warm_config)
-        warm_conn.close()
+    with open_backend(backend_name) as backend:
+        # Warm up (lazy imports, first-call caches) on a throwaway store.
+        with backend.saver(api, "warmup") as warm_saver:
+            warm_graph, warm_config = builder.compile(checkpointer=warm_saver), new_thread()
+            for turn in range(3):
+                warm_graph.invoke({"messages": [HumanMessage(content=texts[turn])]}, warm_config)
 
-        path = os.path.join(tmp, "conversation.sqlite")
-        saver, conn = api.sqlite_saver(path)
-        graph = builder.compile(checkpointer=saver)
-        config = new_thread()
-        sizes = {0: db_bytes(conn, path)}
-        turn_ms = []
-        for turn in range(1, TURNS + 1):
-            message = HumanMessage(content=texts[2 * turn - 2])
-            start = time.perf_counter()
-            out = graph.invoke({"messages": [message]}, config)
-            turn_ms.append((time.perf_counter() - start) * 1000.0)
-            expect(len(out["messages"]), 2 * turn)
-            if turn in (10, TURNS - 10, TURNS):
-                sizes[turn] = db_bytes(conn, path, truncate=turn == TURNS)
-        final = graph.get_state(config).values["messages"]
-        expect([m.content for m in final], texts)
-        expect([m.type for m in final], ["human", "ai"] * TURNS)
-        conn.close()
+        with backend.saver(api, "conversation") as saver:
+            graph = builder.compile(checkpointer=saver)
+            config = new_thread()
+            sizes = {0: backend.used_bytes("conversation", final=False)}
+            turn_ms = []
+            for turn in range(1, TURNS + 1):
+                message = HumanMessage(content=texts[2 * turn - 2])
+                start = time.perf_counter()
+                out = graph.invoke({"messages": [message]}, config)
+                turn_ms.append((time.perf_counter() - start) * 1000.0)
+                expect(len(out["messages"]), 2 * turn)
+                if turn in (10, TURNS - 10, TURNS):
+                    sizes[turn] = backend.used_bytes("conversation", final=turn == TURNS)
+            final = graph.get_state(config).values["messages"]
+            expect([m.content for m in final], texts)
+            expect([m.type for m in final], ["human", "ai"] * TURNS)
 
-    early_bytes = (sizes[10]["used"] - sizes[0]["used"]) / 10
-    late_bytes = (sizes[TURNS]["used"] - sizes[TURNS - 10]["used"]) / 10
+    early_bytes = (sizes[10] - sizes[0]) / 10
+    late_bytes = (sizes[TURNS] - sizes[TURNS - 10]) / 10
     early_ms = statistics.median(turn_ms[:10])
     late_ms = statistics.median(turn_ms[-10:])
     return {
         "metrics": {
             "bytes_per_turn_growth": late_bytes / early_bytes,
-            "db_bytes": sizes[TURNS]["file"],
+            "db_bytes": sizes[TURNS],
             "time_per_turn_growth": late_ms / early_ms,
         },
         "info": {
@@ -328,7 +304,7 @@ class Question(TypedDict):
     answer: str
 
 
-def interrupt_roundtrip_200(api: Api, quick: bool) -> dict[str, Any]:
+def interrupt_roundtrip_200(api: Api, quick: bool, backend_name: str = "sqlite") -> dict[str, Any]:
     ask_user = api.types.interrupt
     resume = api.types.Command(resume="a")
 
@@ -348,8 +324,7 @@ def interrupt_roundtrip_200(api: Api, quick: bool) -> dict[str, Any]:
             expect([i.value for i in stopped["__interrupt__"]], ["q"])
             expect(finished, {"answer": "a"})
 
-    with tempfile.TemporaryDirectory() as tmp:
-        saver, conn = api.sqlite_saver(os.path.join(tmp, "interrupts.sqlite"))
+    with open_backend(backend_name) as backend, backend.saver(api, "interrupts") as saver:
         graph = builder.compile(checkpointer=saver)
         samples = measure(
             plan(quick, warmup=1, reps=7, quick_reps=2),
@@ -357,7 +332,6 @@ def interrupt_roundtrip_200(api: Api, quick: bool) -> dict[str, Any]:
             round_trips,
             check,
         )
-        conn.close()
     return timing([s / THREADS for s in samples], "ms_per_thread")
 
 
@@ -366,7 +340,7 @@ def interrupt_roundtrip_200(api: Api, quick: bool) -> dict[str, Any]:
 TOOL_TURNS = 50
 
 
-def agent_50_tools(api: Api, quick: bool) -> dict[str, Any]:
+def agent_50_tools(api: Api, quick: bool, backend_name: str = "sqlite") -> dict[str, Any]:
     from langchain_core.messages import HumanMessage, ToolMessage
 
     from scripted_model import FINAL_ANSWER, ScriptedToolCaller, echo
@@ -390,8 +364,7 @@ def agent_50_tools(api: Api, quick: bool) -> dict[str, Any]:
         tool_results = [m.content for m in messages if isinstance(m, ToolMessage)]
         expect(tool_results, [str(i) for i in range(TOOL_TURNS)])
 
-    with tempfile.TemporaryDirectory() as tmp:
-        saver, conn = api.sqlite_saver(os.path.join(tmp, "agent.sqlite"))
+    with open_backend(backend_name) as backend, backend.saver(api, "agent") as saver:
         graph = builder.compile(checkpointer=saver)
         samples = measure(
             plan(quick, warmup=2, reps=20, quick_reps=4),
@@ -399,7 +372,6 @@ def agent_50_tools(api: Api, quick: bool) -> dict[str, Any]:
             lambda config: graph.invoke({"messages": [HumanMessage(content="go")]}, config),
             check,
         )
-        conn.close()
     return timing(samples)
 
 
@@ -412,6 +384,10 @@ WORKLOADS: dict[str, Callable[[Api, bool], dict[str, Any]]] = {
     "conversation_300": conversation_300,
     "interrupt_roundtrip_200": interrupt_roundtrip_200,
     "agent_50_tools": agent_50_tools,
+    # The durable workloads again, on PostgreSQL (each run in a database of its own).
+    "pg_conversation_300": partial(conversation_300, backend_name="postgres"),
+    "pg_interrupt_roundtrip_200": partial(interrupt_roundtrip_200, backend_name="postgres"),
+    "pg_agent_50_tools": partial(agent_50_tools, backend_name="postgres"),
 }
 
 

@@ -6,11 +6,13 @@ The graph is the tutorial's, with the import prefix ``stategraph``: a ``chatbot`
 messages; when the model asks for human assistance the program shows the question, reads your
 answer as the expert's, and resumes the run with ``Command(resume={"data": answer})``.
 
-Threads are stored in SQLite, so you can quit while a question is pending and answer it later:
+Threads are stored in SQLite (or in PostgreSQL: ``--db postgresql://user@host/db``), so you can
+quit while a question is pending and answer it later, from another process or machine:
 
     python examples/hitl_chatbot.py                      # offline, scripted model
     python examples/hitl_chatbot.py --thread 7           # another conversation
     python examples/hitl_chatbot.py --demo               # a scripted session, no typing
+    python examples/hitl_chatbot.py --db postgresql://postgres@127.0.0.1:5432/test
     python examples/hitl_chatbot.py --model openai:gpt-4.1   # a real model (needs `langchain`)
 
 Offline, the model is a ``ScriptedChatModel`` whose replies depend on the conversation: ask for
@@ -21,9 +23,10 @@ an expert, a human or guidance and it calls ``human_assistance``; ask a question
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
@@ -241,10 +244,30 @@ def read_line(prompt: str) -> str | None:
         return None
 
 
+@contextlib.contextmanager
+def open_checkpointer(db: str) -> Iterator[Any]:
+    """The saver for ``--db``: switching from SQLite to PostgreSQL is this one choice."""
+    if db.startswith(("postgresql://", "postgres://")):
+        from stategraph.checkpoint.postgres import PostgresSaver
+
+        with PostgresSaver.from_conn_string(db) as checkpointer:
+            checkpointer.setup()  # creates or migrates the tables; safe to run every time
+            yield checkpointer
+    else:
+        from stategraph.checkpoint.sqlite import SqliteSaver
+
+        with SqliteSaver.from_conn_string(db) as checkpointer:
+            yield checkpointer
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", help="a chat model as provider:name (needs `langchain`); default: offline scripted model")
-    parser.add_argument("--db", default="./hitl_chatbot.sqlite", help="SQLite file holding the threads")
+    parser.add_argument(
+        "--db",
+        default="./hitl_chatbot.sqlite",
+        help="where the threads are kept: a SQLite file, or a postgresql:// connection string",
+    )
     parser.add_argument("--thread", default="1", help="conversation id; reuse it to continue (default: 1)")
     parser.add_argument("--demo", action="store_true", help="play a scripted session (in memory) and exit")
     return parser.parse_args(argv)
@@ -259,9 +282,7 @@ def main(argv: list[str] | None = None) -> None:
 
         demo(Session(build_graph(llm, search, InMemorySaver()), "demo"))
         return
-    from stategraph.checkpoint.sqlite import SqliteSaver
-
-    with SqliteSaver.from_conn_string(args.db) as checkpointer:
+    with open_checkpointer(args.db) as checkpointer:
         session = Session(build_graph(llm, search, checkpointer), args.thread)
         print(
             f"Human-in-the-loop chatbot ({'model ' + args.model if args.model else 'offline scripted model'}); "
