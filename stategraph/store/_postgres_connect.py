@@ -90,15 +90,31 @@ async def _aconnect(conn_string: str, options: dict[str, Any]) -> Any:
 
 
 @contextmanager
-def open_connection(conn_string: str) -> Iterator[Any]:
-    with _connect(conn_string, _connection_options()) as conn:
+def open_connection(conn_string: str, **settings: str) -> Iterator[Any]:
+    """A connection as LangGraph's ``from_conn_string`` opens one; ``settings`` are server
+    parameters for its session (added to any ``options`` the connection string has)."""
+    with _connect(conn_string, _with_settings(conn_string, settings)) as conn:
         yield conn
 
 
 @asynccontextmanager
-async def aopen_connection(conn_string: str) -> AsyncIterator[Any]:
-    async with await _aconnect(conn_string, _connection_options()) as conn:
+async def aopen_connection(conn_string: str, **settings: str) -> AsyncIterator[Any]:
+    async with await _aconnect(conn_string, _with_settings(conn_string, settings)) as conn:
         yield conn
+
+
+def _with_settings(conn_string: str, settings: dict[str, str]) -> dict[str, Any]:
+    options = _connection_options()
+    if settings:
+        from psycopg.conninfo import conninfo_to_dict
+
+        try:
+            given = str(conninfo_to_dict(conn_string).get("options") or "")
+        except Exception:  # an unparsable string fails in connect, with its own message
+            given = ""
+        added = " ".join(f"-c {name}={value}" for name, value in settings.items())
+        options["options"] = f"{given} {added}".strip()
+    return options
 
 
 def _pool_arguments(pool_config: PoolConfig) -> dict[str, Any]:

@@ -47,7 +47,7 @@ from stategraph.checkpoint._types import (
 from stategraph.checkpoint.postgres._driver import Conn, Operation, Transaction, borrow, run_sync
 from stategraph.checkpoint.postgres._migrations import setup as migrate
 from stategraph.checkpoint.postgres._retention import prune_thread, sweep_expired, vacuum_tables
-from stategraph.checkpoint.postgres.base import BasePostgresSaver, lost_delta_base
+from stategraph.checkpoint.postgres.base import SESSION_SETTINGS, BasePostgresSaver, lost_delta_base
 from stategraph.checkpoint.serde.base import SerializerProtocol
 from stategraph.store._config import TTLConfig
 from stategraph.store._sweeper import SweepsInThread
@@ -101,7 +101,7 @@ class PostgresSaver(SweepsInThread, BasePostgresSaver):
         A server that does not answer raises ``DatabaseConnectionError`` naming its host and
         port. On exit the TTL sweeper, if started, is stopped and the connection closed.
         """
-        with open_connection(conn_string) as conn:
+        with open_connection(conn_string, **SESSION_SETTINGS) as conn:
             if pipeline:
                 with conn.pipeline() as pipe:
                     saver = cls(conn, pipe, **kwargs)
@@ -176,7 +176,7 @@ class PostgresSaver(SweepsInThread, BasePostgresSaver):
         try:
             commit = self._run(
                 core.put_step(self.serde, config, checkpoint, metadata, new_versions, writes),
-                "write",
+                "none",  # one statement: its own transaction
             )
         except Exception as error:
             if not lost_delta_base(error):
@@ -186,7 +186,7 @@ class PostgresSaver(SweepsInThread, BasePostgresSaver):
                     self.serde, config, checkpoint, metadata, new_versions, writes,
                     snapshots_only=True,
                 ),
-                "write",
+                "none",
             )  # fmt: skip
         return core.committed(commit)
 
@@ -197,7 +197,7 @@ class PostgresSaver(SweepsInThread, BasePostgresSaver):
         task_id: str,
         task_path: str = "",
     ) -> None:
-        self._run(self._core.put_writes(self.serde, config, writes, task_id, task_path), "write")
+        self._run(self._core.put_writes(self.serde, config, writes, task_id, task_path), "none")
 
     def delete_thread(self, thread_id: str) -> None:
         self._run(self._core.delete_thread(thread_id), "write")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from stategraph.checkpoint._blobs import (
@@ -46,11 +47,20 @@ from stategraph.checkpoint._types import (
     RunnableConfig,
     TaskWrites,
 )
+from stategraph.checkpoint.postgres._compress import pack, unpack
 from stategraph.checkpoint.postgres._driver import Operation, Query, Transaction
 from stategraph.checkpoint.postgres._expiry import EXPIRY_TABLE, ThreadExpiry
+from stategraph.checkpoint.postgres._step_sql import StepRows
 from stategraph.checkpoint.serde.base import SerializerProtocol
 
-__all__ = ["THREAD_LOCK", "THREAD_TABLES", "PostgresCheckpointCore", "StepCommit", "blob_chains"]
+__all__ = [
+    "THREAD_LOCK",
+    "THREAD_TABLES",
+    "PostgresCheckpointCore",
+    "StepCommit",
+    "blob_chains",
+    "decode_stored_checkpoint",
+]
 
 CHECKPOINTS = "stategraph_checkpoints"
 BLOBS = "stategraph_checkpoint_blobs"
@@ -95,7 +105,7 @@ WITH RECURSIVE cp AS (
     )
 )
 SELECT cp.thread_id, cp.checkpoint_ns, cp.checkpoint_id, cp.parent_checkpoint_id, cp.type,
-       cp.checkpoint, cp.metadata,
+       cp.checkpoint, cp.metadata, cp.channel_versions::text,
        bl.channels, bl.versions, bl.types, bl.blobs, bl.bases,
        wr.task_ids, wr.channels, wr.types, wr.blobs
 FROM cp
@@ -130,61 +140,6 @@ WITH RECURSIVE chain AS (
      AND b.channel = chain.channel AND b.version = chain.base_version
 )
 SELECT channel, version, type, blob, base_version FROM chain
-"""
-_UPSERT_BLOB = f"""
-INSERT INTO {BLOBS} (thread_id, checkpoint_ns, channel, version, type, blob, base_version)
-VALUES (%s, %s, %s, %s, %s, %s, NULL)
-ON CONFLICT (thread_id, checkpoint_ns, channel, version)
-DO UPDATE SET type = EXCLUDED.type, blob = EXCLUDED.blob, base_version = NULL
-"""
-# The base row is locked against deletion until the step commits (FOR KEY SHARE does not
-# block other writers of the thread, only a concurrent delete or prune of that row).
-_INSERT_DELTA = f"""
-INSERT INTO {BLOBS} (thread_id, checkpoint_ns, channel, version, type, blob, base_version)
-SELECT %(thread_id)s, %(checkpoint_ns)s, %(channel)s, %(version)s, %(type)s, %(blob)s,
-       %(base_version)s
-WHERE CASE WHEN EXISTS (
-    SELECT 1 FROM {BLOBS}
-    WHERE thread_id = %(thread_id)s AND checkpoint_ns = %(checkpoint_ns)s
-      AND channel = %(channel)s AND version = %(base_version)s
-    FOR KEY SHARE
-) THEN TRUE ELSE stategraph_checkpoint_missing_base(%(channel)s, %(base_version)s) END
-ON CONFLICT (thread_id, checkpoint_ns, channel, version) DO NOTHING
-"""
-_UPSERT_CHECKPOINT = f"""
-INSERT INTO {CHECKPOINTS} (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id,
-                           type, checkpoint, channel_versions, metadata)
-VALUES (%s, %s, %s, %s, %s, %s, %s::json, %s::jsonb)
-ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET
-    parent_checkpoint_id = EXCLUDED.parent_checkpoint_id, type = EXCLUDED.type,
-    checkpoint = EXCLUDED.checkpoint, channel_versions = EXCLUDED.channel_versions,
-    metadata = EXCLUDED.metadata
-"""
-_WRITE_INSERT = f"""
-INSERT INTO {WRITES} (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type,
-                      blob, task_path)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
-"""
-_REPLACE_WRITE = _WRITE_INSERT + (
-    "DO UPDATE SET channel = EXCLUDED.channel, type = EXCLUDED.type, blob = EXCLUDED.blob, "
-    "task_path = EXCLUDED.task_path"
-)
-_KEEP_WRITE = _WRITE_INSERT + "DO NOTHING"
-# A shallow saver keeps one checkpoint per namespace: the one just stored, with its writes and
-# the value rows its channel_versions name.
-_DROP_OLDER_CHECKPOINTS = (
-    f"DELETE FROM {CHECKPOINTS} WHERE thread_id = %s AND checkpoint_ns = %s "
-    "AND checkpoint_id <> %s"
-)
-_DROP_OLDER_WRITES = (
-    f"DELETE FROM {WRITES} WHERE thread_id = %s AND checkpoint_ns = %s AND checkpoint_id <> %s"
-)
-_DROP_UNUSED_BLOBS = f"""
-DELETE FROM {BLOBS} AS b WHERE thread_id = %s AND checkpoint_ns = %s AND NOT EXISTS (
-    SELECT 1 FROM json_each_text(%s::json) AS kept(channel, version)
-    WHERE kept.channel = b.channel AND kept.version = b.version
-)
 """
 _COPY_THREAD = {
     CHECKPOINTS: "checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, "
@@ -275,18 +230,32 @@ class PostgresCheckpointCore:
             params["checkpoint_id"] = checkpoint_id
         if self.expiry is not None:
             where += "AND " + self.expiry.live_condition("thread_id", params)
-        rows = yield Query(_LOAD.format(where=where), params, fetch=True)
+        rows = yield Query(_load_statement(where), params, fetch=True)
         if not rows:
             return None
         fields = rows[0]
         row = CheckpointRow(*fields[:7])
-        stored = decode_checkpoint(serde, row)
+        stored = decode_stored_checkpoint(serde, row, fields[7])
         versions = stored.get("channel_versions") or {}
-        blob_rows = [BlobRow(*blob) for blob in zip(*fields[7:12])] if fields[7] else []
+        blob_rows = (
+            [
+                BlobRow(channel, version, *unpack(type_, blob), base)
+                for channel, version, type_, blob, base in zip(*fields[8:13])
+            ]
+            if fields[8]
+            else []
+        )
         values, decoded = assemble_values(serde, versions, blob_rows, cached, memo)
         if remember:
             self.values.update(thread_id, checkpoint_ns, decoded)
-        writes = zip(*fields[12:16]) if fields[12] else ()
+        writes = (
+            [
+                (task_id, channel, *unpack(type_, blob))
+                for task_id, channel, type_, blob in zip(*fields[13:17])
+            ]
+            if fields[13]
+            else []
+        )
         return to_checkpoint_tuple(row, stored, values, decode_pending_writes(serde, writes))
 
     def list_rows(
@@ -349,7 +318,10 @@ class PostgresCheckpointCore:
         snapshots_only: bool = False,
     ) -> Operation[StepCommit]:
         """Store a checkpoint with its tasks' writes; fetches nothing (one round trip)."""
-        row = encode_checkpoint_row(serde, config, checkpoint, metadata)
+        # channel_versions is stored once, in its own column (SQL follows it to the values).
+        row = encode_checkpoint_row(serde, config, _without_versions(checkpoint), metadata)
+        stored_type, stored_checkpoint = pack(row.type, row.checkpoint)
+        row = row._replace(type=stored_type, checkpoint=stored_checkpoint)
         thread_id, checkpoint_ns = row.thread_id, row.checkpoint_ns
         encoded: Dict[int, Tuple[str, bytes]] = {}
         task_rows = [
@@ -367,57 +339,26 @@ class PostgresCheckpointCore:
             new_versions,
             encoded,
         )
-        yield Query(THREAD_LOCK.format(mode="_shared"), (thread_id,))
-        yield from self._renew_on_write(thread_id)
+        step = StepRows(thread_id, checkpoint_ns, checkpoint=row)
         remember: Dict[str, Optional[StoredValue]] = {}
-        snapshots: List[Tuple[Any, ...]] = []
-        deltas: List[Dict[str, Any]] = []
         for write in plan:
             blob = write.row
             remember[blob.channel] = write.stored
+            stored_type, stored_bytes = pack(blob.type, blob.blob)
             if blob.base_version is None:
-                snapshots.append(
-                    (thread_id, checkpoint_ns, blob.channel, blob.version, blob.type, blob.blob)
-                )
+                step.snapshots.append((blob.channel, blob.version, stored_type, stored_bytes))
             else:
-                deltas.append(
-                    {
-                        "thread_id": thread_id,
-                        "checkpoint_ns": checkpoint_ns,
-                        "channel": blob.channel,
-                        "version": blob.version,
-                        "type": blob.type,
-                        "blob": blob.blob,
-                        "base_version": blob.base_version,
-                    }
+                step.deltas.append(
+                    (blob.channel, blob.version, stored_type, stored_bytes, blob.base_version)
                 )
-        if snapshots:
-            yield Query(_UPSERT_BLOB, snapshots, many=True)
-        if deltas:
-            yield Query(_INSERT_DELTA, deltas, many=True)
-        versions_json = json.dumps(
+        step.params["channel_versions"] = json.dumps(
             {channel: str(version) for channel, version in checkpoint["channel_versions"].items()}
         )
-        yield Query(
-            _UPSERT_CHECKPOINT,
-            (
-                thread_id,
-                checkpoint_ns,
-                row.checkpoint_id,
-                row.parent_checkpoint_id,
-                row.type,
-                row.checkpoint,
-                versions_json,
-                row.metadata,
-            ),
-        )
         for checkpoint_id, rows in task_rows:
-            yield from _store_writes(thread_id, checkpoint_ns, checkpoint_id, rows)
-        if self.shallow:
-            address = (thread_id, checkpoint_ns, row.checkpoint_id)
-            yield Query(_DROP_OLDER_CHECKPOINTS, address)
-            yield Query(_DROP_OLDER_WRITES, address)
-            yield Query(_DROP_UNUSED_BLOBS, (thread_id, checkpoint_ns, versions_json))
+            step.add_writes(checkpoint_id, [_packed(r) for r in rows])
+        sql, params = step.statement(shallow=self.shallow, expiry=self._expiry_times())
+        # fetch: in a caller's pipeline, waiting for the row is what surfaces a failure here.
+        yield Query(sql, params, fetch=True)
         return StepCommit(
             checkpoint_config(thread_id, checkpoint_ns, row.checkpoint_id),
             thread_id,
@@ -445,10 +386,11 @@ class PostgresCheckpointCore:
                 "put_writes needs config['configurable']['checkpoint_id']: writes belong to the "
                 "checkpoint their task ran from. Pass the config returned by put()."
             )
+        step = StepRows(thread_id, checkpoint_ns)
         rows = encode_write_rows(serde, writes, task_id, task_path)
-        yield Query(THREAD_LOCK.format(mode="_shared"), (thread_id,))
-        yield from self._renew_on_write(thread_id)
-        yield from _store_writes(thread_id, checkpoint_ns, checkpoint_id, rows)
+        step.add_writes(checkpoint_id, [_packed(r) for r in rows])
+        sql, params = step.statement(expiry=self._expiry_times())
+        yield Query(sql, params, fetch=True)
 
     def delete_thread(self, thread_id: str) -> Operation[None]:
         for table in (*THREAD_TABLES, EXPIRY_TABLE):
@@ -467,14 +409,18 @@ class PostgresCheckpointCore:
         if self.expiry is not None:
             yield from self.expiry.extend([target_thread_id])
 
-    def _renew_on_write(self, thread_id: str) -> Operation[None]:
+    def _expiry_times(self) -> Optional[Tuple[float, float]]:
+        """(now, the new expiry) for a write, when the saver has a TTL."""
         if self.expiry is None:
-            return
-        # An expired thread is gone even before the sweeper comes: a write starts it anew.
-        # Done in SQL so that the step still fetches nothing.
-        for statement in self.expiry.delete_if_expired(thread_id, THREAD_TABLES):
-            yield statement
-        yield from self.expiry.extend([thread_id])
+            return None
+        now = self.expiry.clock()
+        return now, now + self.expiry.ttl_seconds
+
+
+@lru_cache(maxsize=16)
+def _load_statement(where: str) -> str:
+    # Compact: psycopg caches the parsing of statements up to 4 KiB only.
+    return " ".join(_LOAD.format(where=where).split())
 
 
 def blob_chains(
@@ -486,27 +432,28 @@ def blob_chains(
         {"wanted": json.dumps(wanted), "thread_id": thread_id, "checkpoint_ns": checkpoint_ns},
         fetch=True,
     )
-    return [BlobRow(*fields) for fields in fetched]
+    return [
+        BlobRow(channel, version, *unpack(type_, blob), base)
+        for channel, version, type_, blob, base in fetched
+    ]
 
 
-def _store_writes(
-    thread_id: str, checkpoint_ns: str, checkpoint_id: str, rows: Sequence[WriteRow]
-) -> Operation[None]:
-    for replaces in (True, False):
-        params = [
-            (
-                thread_id,
-                checkpoint_ns,
-                checkpoint_id,
-                r.task_id,
-                r.idx,
-                r.channel,
-                r.type,
-                r.value,
-                r.task_path,
-            )
-            for r in rows
-            if r.replaces is replaces
-        ]
-        if params:
-            yield Query(_REPLACE_WRITE if replaces else _KEEP_WRITE, params, many=True)
+def decode_stored_checkpoint(
+    serde: SerializerProtocol, row: CheckpointRow, versions_text: Optional[str]
+) -> Dict[str, Any]:
+    """The checkpoint fields of a row, ``channel_versions`` back in from its column."""
+    type_, data = unpack(row.type, row.checkpoint)
+    stored = decode_checkpoint(serde, row._replace(type=type_, checkpoint=data))
+    if "channel_versions" not in stored and versions_text is not None:
+        stored["channel_versions"] = json.loads(versions_text)
+    return stored
+
+
+def _without_versions(checkpoint: Checkpoint) -> Any:
+    return {key: value for key, value in checkpoint.items() if key != "channel_versions"}
+
+
+def _packed(row: WriteRow) -> WriteRow:
+    stored_type, stored_bytes = pack(row.type, row.value)
+    return row._replace(type=stored_type, value=stored_bytes)
+

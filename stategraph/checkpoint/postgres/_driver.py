@@ -46,10 +46,10 @@ __all__ = [
 T = TypeVar("T")
 Conn = Union[Connection[Any], ConnectionPool[Any]]
 AsyncConn = Union[AsyncConnection[Any], AsyncConnectionPool[Any]]
-# "none": each statement commits on its own (reads); "write": one transaction of statements
-# that fetch nothing, sent in pipeline mode; "serial": one transaction whose statements may
-# fetch, each awaited in turn; "snapshot": as "serial", REPEATABLE READ, so every statement
-# sees the same rows.
+# "none": each statement commits on its own (reads, and writes made of one statement);
+# "write": one transaction of statements that fetch nothing, sent in pipeline mode; "serial":
+# one transaction whose statements may fetch, each awaited in turn; "snapshot": as "serial",
+# REPEATABLE READ, so every statement sees the same rows.
 Transaction = Literal["none", "write", "serial", "snapshot"]
 
 _BEGIN = {
@@ -114,7 +114,7 @@ async def aborrow(conn: AsyncConn, lock: asyncio.Lock) -> AsyncIterator[AsyncCon
 def run_sync(conn: Connection[Any], operation: Operation[T], transaction: Transaction) -> T:
     """Carry out ``operation`` on ``conn`` in the given kind of transaction."""
     with conn.cursor(row_factory=tuple_row) as cur:
-        if transaction == "none":
+        if transaction == "none" and conn.autocommit:
             return _drive_sync(cur, operation)
         if not conn.autocommit:  # psycopg begins transactions itself on such a connection
             ours = conn.info.transaction_status == TransactionStatus.IDLE
@@ -170,7 +170,7 @@ async def run_async(
 ) -> T:
     """``run_sync`` on an ``AsyncConnection``."""
     async with conn.cursor(row_factory=tuple_row) as cur:
-        if transaction == "none":
+        if transaction == "none" and conn.autocommit:
             return await _drive_async(cur, operation)
         if not conn.autocommit:
             ours = conn.info.transaction_status == TransactionStatus.IDLE

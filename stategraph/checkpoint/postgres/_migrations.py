@@ -37,11 +37,13 @@ MIGRATIONS: tuple[str, ...] = (
         checkpoint BYTEA NOT NULL,
         channel_versions JSON NOT NULL,
         metadata JSONB NOT NULL DEFAULT '{}',
-        PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id)
+        PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id) WITH (fillfactor = 100)
     )
     """,
     # One row per channel version. A list that grew by appending holds only the new items and
-    # names the version it extends (base_version); see stategraph.checkpoint._blobs.
+    # names the version it extends (base_version); see stategraph.checkpoint._blobs. Keys lead
+    # with the version, which grows step by step, so a thread's new rows go at the end of the
+    # index and its pages are left full (fillfactor 100: rows are not updated in place).
     """
     CREATE TABLE stategraph_checkpoint_blobs (
         thread_id TEXT COLLATE "C" NOT NULL,
@@ -51,7 +53,7 @@ MIGRATIONS: tuple[str, ...] = (
         type TEXT NOT NULL,
         blob BYTEA NOT NULL,
         base_version TEXT COLLATE "C",
-        PRIMARY KEY (thread_id, checkpoint_ns, channel, version)
+        PRIMARY KEY (thread_id, checkpoint_ns, version, channel) WITH (fillfactor = 100)
     )
     """,
     # Pending writes of each task, against the checkpoint the task ran from.
@@ -67,6 +69,7 @@ MIGRATIONS: tuple[str, ...] = (
         blob BYTEA NOT NULL,
         task_path TEXT NOT NULL DEFAULT '',
         PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
+            WITH (fillfactor = 100)
     )
     """,
     # When each thread expires (seconds since the epoch), for savers made with ttl=.

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, List, Tuple
 
 from stategraph.checkpoint._blobs import snapshot_rows
-from stategraph.checkpoint._rows import CheckpointRow, decode_checkpoint
+from stategraph.checkpoint._rows import CheckpointRow
 from stategraph.checkpoint._saver import PruneStrategy
 from stategraph.checkpoint.postgres._core import (
     BLOBS,
@@ -22,7 +22,9 @@ from stategraph.checkpoint.postgres._core import (
     WRITES,
     PostgresCheckpointCore,
     blob_chains,
+    decode_stored_checkpoint,
 )
+from stategraph.checkpoint.postgres._compress import pack
 from stategraph.checkpoint.postgres._driver import Operation, Query
 from stategraph.checkpoint.postgres._expiry import EXPIRY_TABLE
 from stategraph.checkpoint.serde.base import SerializerProtocol
@@ -32,7 +34,7 @@ __all__ = ["prune_thread", "sweep_expired", "vacuum_tables"]
 _SELECT_LATEST_PER_NAMESPACE = f"""
 SELECT DISTINCT ON (checkpoint_ns)
        thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint,
-       metadata::text
+       metadata::text, channel_versions::text
 FROM {CHECKPOINTS} WHERE thread_id = %s
 ORDER BY checkpoint_ns, checkpoint_id DESC
 """
@@ -87,11 +89,11 @@ def _keep_latest(
     yield Query(THREAD_LOCK.format(mode=""), (thread_id,))
     latest = yield Query(_SELECT_LATEST_PER_NAMESPACE, (thread_id,), fetch=True)
     for fields in latest:
-        row = CheckpointRow(*fields)
+        row = CheckpointRow(*fields[:7])
         checkpoint_ns = row.checkpoint_ns
         kept_namespaces.append(checkpoint_ns)
         kept_ids.append(row.checkpoint_id)
-        versions = decode_checkpoint(serde, row).get("channel_versions") or {}
+        versions = decode_stored_checkpoint(serde, row, fields[7]).get("channel_versions") or {}
         wanted = {channel: str(version) for channel, version in versions.items()}
         chains = yield from blob_chains(thread_id, checkpoint_ns, wanted)
         is_delta = {(blob.channel, blob.version) for blob in chains if blob.base_version}
@@ -101,7 +103,7 @@ def _keep_latest(
             kept_blobs[2].append(blob.version)
             if (blob.channel, blob.version) in is_delta:
                 rewrites.append(
-                    (blob.type, blob.blob, thread_id, checkpoint_ns, blob.channel, blob.version)
+                    (*pack(blob.type, blob.blob), thread_id, checkpoint_ns, blob.channel, blob.version)
                 )
     # With no checkpoint kept, these delete every value and write of the thread.
     yield Query(_DELETE_OLDER_CHECKPOINTS, (thread_id, kept_namespaces, kept_ids))

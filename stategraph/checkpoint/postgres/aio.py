@@ -46,7 +46,7 @@ from stategraph.checkpoint.postgres._driver import (
 )
 from stategraph.checkpoint.postgres._migrations import setup as migrate
 from stategraph.checkpoint.postgres._retention import prune_thread, sweep_expired, vacuum_tables
-from stategraph.checkpoint.postgres.base import BasePostgresSaver, lost_delta_base
+from stategraph.checkpoint.postgres.base import SESSION_SETTINGS, BasePostgresSaver, lost_delta_base
 from stategraph.checkpoint.serde.base import SerializerProtocol
 from stategraph.checkpoint.sqlite._retention import AsyncSweeper
 from stategraph.store._config import TTLConfig
@@ -100,7 +100,7 @@ class AsyncPostgresSaver(BasePostgresSaver):
     ) -> AsyncIterator[Any]:
         """A saver on a new connection (``autocommit=True``), in a pipeline if ``pipeline``;
         on exit the TTL sweeper, if started, is stopped and the connection closed."""
-        async with aopen_connection(conn_string) as conn:
+        async with aopen_connection(conn_string, **SESSION_SETTINGS) as conn:
             if pipeline:
                 async with conn.pipeline() as pipe:
                     saver = cls(conn, pipe, serde, **kwargs)
@@ -175,7 +175,7 @@ class AsyncPostgresSaver(BasePostgresSaver):
         try:
             commit = await self._run(
                 core.put_step(self.serde, config, checkpoint, metadata, new_versions, writes),
-                "write",
+                "none",  # one statement: its own transaction
             )
         except Exception as error:
             if not lost_delta_base(error):
@@ -185,7 +185,7 @@ class AsyncPostgresSaver(BasePostgresSaver):
                     self.serde, config, checkpoint, metadata, new_versions, writes,
                     snapshots_only=True,
                 ),
-                "write",
+                "none",
             )  # fmt: skip
         return core.committed(commit)
 
@@ -197,7 +197,7 @@ class AsyncPostgresSaver(BasePostgresSaver):
         task_path: str = "",
     ) -> None:
         await self._run(
-            self._core.put_writes(self.serde, config, writes, task_id, task_path), "write"
+            self._core.put_writes(self.serde, config, writes, task_id, task_path), "none"
         )
 
     async def adelete_thread(self, thread_id: str) -> None:

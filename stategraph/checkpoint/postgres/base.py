@@ -22,7 +22,13 @@ from stategraph.checkpoint.postgres._migrations import MIGRATIONS, MISSING_BASE_
 from stategraph.checkpoint.serde.base import SerializerProtocol
 from stategraph.store._config import TTLConfig
 
-__all__ = ["BasePostgresSaver"]
+__all__ = ["SESSION_SETTINGS", "BasePostgresSaver"]
+
+# Set on the connections from_conn_string opens. The savers' statements are the same each time
+# but for their values, so one plan serves them all; left to choose, the planner re-plans each
+# step's statement, which costs as much as running it. For a connection or pool of your own,
+# pass options="-c plan_cache_mode=force_generic_plan" to have the same.
+SESSION_SETTINGS = {"plan_cache_mode": "force_generic_plan"}
 
 
 class BasePostgresSaver(BaseCheckpointSaver[str]):
