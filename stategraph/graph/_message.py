@@ -208,17 +208,35 @@ def add_messages(
 add_messages.assigns_message_ids = True  # type: ignore[attr-defined]
 
 
-def ensure_message_ids(writes: list[tuple[str, Any]], channels: frozenset[str]) -> None:
+def ensure_message_ids(
+    writes: list[tuple[str, Any]], channels: frozenset[str], *, copy: bool = False
+) -> None:
     """Give the messages a task writes to ``channels`` their ids as soon as it finishes.
 
-    As LangGraph does, so the ``updates`` stream and anything else that sees the writes show
-    the ids the state will hold (the objects are the same, so the reducer keeps them).
+    As LangGraph does, so the ``updates`` and ``tools`` streams and anything else that sees the
+    writes show the ids the state will hold (the objects are the same, so the reducer keeps
+    them). With ``copy``, a message without an id is replaced in the write by a copy that has
+    one instead: for the input's messages, which are already part of a saved checkpoint (the
+    ``__start__`` value) that must read back as it was saved.
     """
-    for channel, value in writes:
-        if channel in channels:
-            for message in value if isinstance(value, list) else (value,):
+    for position, (channel, value) in enumerate(writes):
+        if channel not in channels:
+            continue
+        messages = value if isinstance(value, list) else [value]
+        if not any(isinstance(m, BaseMessage) and m.id is None for m in messages):
+            continue
+        if not copy:
+            for message in messages:
                 if isinstance(message, BaseMessage) and message.id is None:
                     message.id = str(uuid.uuid4())
+            continue
+        copies = [
+            m.model_copy(update={"id": str(uuid.uuid4())})
+            if isinstance(m, BaseMessage) and m.id is None
+            else m
+            for m in messages
+        ]
+        writes[position] = (channel, copies if isinstance(value, list) else copies[0])
 
 
 class MessagesState(TypedDict):

@@ -16,7 +16,7 @@ from stategraph._context import TaskContext
 from stategraph.channels.base import MISSING
 from stategraph.checkpoint._capabilities import saver_capabilities
 from stategraph.checkpoint._ids import new_checkpoint_id
-from stategraph.constants import ERROR, INTERRUPT, NO_WRITES, PREVIOUS, RESUME
+from stategraph.constants import ERROR, INTERRUPT, NO_WRITES, PREVIOUS, RESUME, START
 from stategraph.errors import ErrorCode, GraphRecursionError, create_error_message
 from stategraph.pregel._apply import WriteTarget, apply_writes
 from stategraph.pregel._error_handlers import ErrorHandlerMixin, is_handled_failure
@@ -373,7 +373,7 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
         if self.graph.message_channels:
             from stategraph.graph._message import ensure_message_ids
 
-            ensure_message_ids(writes, self.graph.message_channels)
+            ensure_message_ids(writes, self.graph.message_channels, copy=task.name == START)
         self._save_writes(task.id, writes if writes else [(NO_WRITES, None)], path_str(task.path))
         if self.cache is not None and task.node.cache_policy is not None:
             self.write_cache(task)

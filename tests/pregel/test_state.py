@@ -207,3 +207,25 @@ def test_checkpoint_metadata_carries_config_metadata_and_primitive_configurable_
     assert metadata is not None
     assert metadata["foo"] == "bar" and metadata["user_id"] == "u1"
     assert "obj" not in metadata and "thread_id" not in metadata
+
+
+def test_the_saved_input_reads_back_as_it_was_saved(checkpointer: Any) -> None:
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    from stategraph.graph import MessagesState
+
+    graph = (
+        StateGraph(MessagesState)
+        .add_node("echo", lambda state: {"messages": [AIMessage("hi")]})
+        .add_edge(START, "echo")
+        .compile(checkpointer=checkpointer)
+    )
+    config = {"configurable": {"thread_id": "input"}}
+    given = HumanMessage("hello")
+    graph.invoke({"messages": [given]}, config)
+    *_, input_snapshot = graph.get_state_history(config)
+    assert input_snapshot.metadata["source"] == "input"
+    saved = checkpointer.get_tuple(input_snapshot.config).checkpoint["channel_values"]
+    # The input checkpoint was saved before the messages got their ids; the state holds them.
+    assert [m.id for m in saved["__start__"]["messages"]] == [None]
+    assert all(m.id for m in graph.get_state(config).values["messages"])
