@@ -1,53 +1,40 @@
-"""Reserved names. They appear in checkpoints, streams and errors, so they match LangGraph's."""
+"""The reserved names of LangGraph's public API: ``START``, ``END``, ``TAG_NOSTREAM``, ``TAG_HIDDEN``.
+
+The other names LangGraph once exported here (``Send``, ``Interrupt``, and internal constants
+such as ``PREVIOUS``) are still served, with LangGraph's deprecation warning.
+"""
 
 from __future__ import annotations
 
-import sys
+import warnings
 from typing import Any
 
-START = sys.intern("__start__")
-END = sys.intern("__end__")
-TAG_NOSTREAM = sys.intern("nostream")
-TAG_HIDDEN = sys.intern("langsmith:hidden")
-
-# Internal channel and write names (public so tools can read stored checkpoints).
-TASKS = sys.intern("__pregel_tasks")
-INTERRUPT = sys.intern("__interrupt__")
-RESUME = sys.intern("__resume__")
-ERROR = sys.intern("__error__")
-# Marks a failed task whose error went to its node's error handler (value: the node name).
-ERROR_SOURCE_NODE = sys.intern("__error_source_node__")
-NO_WRITES = sys.intern("__no_writes__")
-RETURN = sys.intern("__return__")
-PREVIOUS = sys.intern("__previous__")
-INPUT = sys.intern("__input__")
-COPY = sys.intern("__copy__")
-ROOT = sys.intern("__root__")
-PUSH = sys.intern("__pregel_push")
-PULL = sys.intern("__pregel_pull")
-SCHEDULED = sys.intern("__scheduled__")
-NS_SEP = sys.intern("|")
-NS_END = sys.intern(":")
-NULL_TASK_ID = "00000000-0000-0000-0000-000000000000"
-
-# Writes that are bookkeeping, never applied to channels.
-RESERVED_WRITES = frozenset({NO_WRITES, PUSH, RESUME, INTERRUPT, RETURN, ERROR, ERROR_SOURCE_NODE})
+from stategraph._constants import END, START, TAG_HIDDEN, TAG_NOSTREAM
+from stategraph.warnings import LangGraphDeprecatedSinceV10
 
 __all__ = ["END", "START", "TAG_HIDDEN", "TAG_NOSTREAM"]
 
 
 def __getattr__(name: str) -> Any:
-    # Old code imports Send and Interrupt from here; keep serving them.
     if name in ("Send", "Interrupt"):
-        import warnings
-
-        import stategraph.types as types
-
         warnings.warn(
-            f"Importing {name} from stategraph.constants is deprecated; "
-            f"import it from stategraph.types.",
-            DeprecationWarning,
+            f"Importing {name} from langgraph.constants is deprecated. "
+            f"Please use 'from langgraph.types import {name}' instead.",
+            LangGraphDeprecatedSinceV10,
             stacklevel=2,
         )
+        import stategraph.types as types
+
         return getattr(types, name)
-    raise AttributeError(name)
+    import stategraph._constants as private
+
+    if name.isupper() and hasattr(private, name):
+        warnings.warn(
+            f"Importing {name} from langgraph.constants is deprecated. "
+            "This constant is now private and should not be used directly. "
+            "Please let the LangGraph team know if you need this value.",
+            LangGraphDeprecatedSinceV10,
+            stacklevel=2,
+        )
+        return getattr(private, name)
+    raise AttributeError(f"module 'stategraph.constants' has no attribute {name!r}")

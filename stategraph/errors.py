@@ -127,8 +127,16 @@ class NodeInterrupt(GraphInterrupt):
     """Deprecated: raise ``interrupt(value)`` instead. Interrupts without resume support."""
 
     def __init__(self, value: Any, id: str | None = None) -> None:
-        from stategraph.types import Interrupt
+        import warnings
 
+        from stategraph.types import Interrupt
+        from stategraph.warnings import LangGraphDeprecatedSinceV10
+
+        warnings.warn(
+            "NodeInterrupt is deprecated. Please use `langgraph.types.interrupt` instead.",
+            LangGraphDeprecatedSinceV10,
+            stacklevel=2,
+        )
         if id is None:
             super().__init__([Interrupt(value=value)])
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import warnings
 from dataclasses import dataclass, field
 from typing import (
     Any,
@@ -22,6 +23,7 @@ import xxhash
 
 from stategraph._executable_task import CacheKey, PregelExecutableTask
 from stategraph.errors import GraphInterrupt
+from stategraph.warnings import LangGraphDeprecatedSinceV10, LangGraphDeprecatedSinceV11
 
 __all__ = [
     "All",
@@ -128,7 +130,12 @@ class Interrupt:
 
     @property
     def interrupt_id(self) -> str:
-        # Deprecated alias kept for old code.
+        """Deprecated (LangGraph 1.0): ``id``."""
+        warnings.warn(
+            "`interrupt_id` is deprecated. Use `id` instead.",
+            LangGraphDeprecatedSinceV10,
+            stacklevel=2,
+        )
         return self.id
 
 
@@ -337,14 +344,35 @@ class GraphOutput:
     interrupts: tuple[Interrupt, ...] = field(default_factory=tuple)
 
     def __getitem__(self, key: str) -> Any:
+        """Deprecated (LangGraph 1.1): ``result.value[key]``, ``result.interrupts``."""
+        warnings.warn(
+            "Accessing GraphOutput via `result[key]` is deprecated. Use `result.value` to access "
+            "the output value directly, or `result.interrupts` for interrupts.",
+            LangGraphDeprecatedSinceV11,
+            stacklevel=2,
+        )
         if key == "__interrupt__":
-            return list(self.interrupts)
-        return self.value[key]
+            return self.interrupts
+        if isinstance(self.value, dict):
+            return self.value[key]
+        try:
+            return getattr(self.value, key)
+        except AttributeError:
+            raise KeyError(key) from None
 
     def __contains__(self, key: object) -> bool:
+        """Deprecated (LangGraph 1.1): ``key in result.value``, ``bool(result.interrupts)``."""
+        warnings.warn(
+            "Accessing GraphOutput via `key in result` is deprecated. Use `result.value` to "
+            "access the output value directly, or `result.interrupts` for interrupts.",
+            LangGraphDeprecatedSinceV11,
+            stacklevel=2,
+        )
         if key == "__interrupt__":
             return bool(self.interrupts)
-        return key in self.value
+        if isinstance(self.value, dict):
+            return key in self.value
+        return isinstance(key, str) and hasattr(self.value, key)
 
 
 class ValuesStreamPart(TypedDict):

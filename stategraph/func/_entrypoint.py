@@ -6,9 +6,10 @@ import inspect
 from dataclasses import dataclass
 from typing import Any, Callable, Generic, Optional, Sequence, TypeVar, Union
 
+from stategraph._deprecated import take_renamed
 from stategraph.channels.ephemeral_value import EphemeralValue
 from stategraph.channels.last_value import LastValue
-from stategraph.constants import END, PREVIOUS, START
+from stategraph._constants import END, PREVIOUS, START
 from stategraph.pregel._call import NodeCall
 from stategraph.pregel._graph import Pregel
 from stategraph.pregel._node import PregelNode
@@ -51,10 +52,8 @@ class entrypoint:  # noqa: N801 - LangGraph's name
         timeout: Any = None,
         **kwargs: Any,
     ) -> None:
-        if "config_schema" in kwargs:
-            context_schema = context_schema or kwargs.pop("config_schema")
-        if "retry" in kwargs:
-            retry_policy = retry_policy or kwargs.pop("retry")
+        context_schema = context_schema or take_renamed(kwargs, "config_schema")
+        retry_policy = retry_policy or take_renamed(kwargs, "retry")
         if kwargs:
             raise TypeError(f"entrypoint() got unexpected keyword arguments: {sorted(kwargs)}")
         self.timeout = timeout

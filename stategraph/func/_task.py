@@ -7,8 +7,9 @@ import functools
 import inspect
 from typing import Any, Callable, Generic, Optional, Sequence, TypeVar, Union
 
+from stategraph._deprecated import take_renamed
 from stategraph._context import current_task
-from stategraph.constants import RETURN
+from stategraph._constants import RETURN
 from stategraph.pregel._call import NodeCall
 from stategraph.pregel._node import PregelNode
 from stategraph.pregel._timeout import timeout_policy
@@ -126,8 +127,7 @@ def task(
     **kwargs: Any,
 ) -> Any:
     """Make ``func`` a durable task: ``@task`` or ``@task(retry_policy=..., ...)``."""
-    if "retry" in kwargs:
-        retry_policy = retry_policy or kwargs.pop("retry")
+    retry_policy = retry_policy or take_renamed(kwargs, "retry")
     if kwargs:
         raise TypeError(f"task() got unexpected keyword arguments: {sorted(kwargs)}")
 

@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from stategraph.constants import END as END
-from stategraph.constants import START as START
+from stategraph._constants import END as END
+from stategraph._constants import START as START
 from stategraph.graph.state import CompiledStateGraph as CompiledStateGraph
 from stategraph.graph.state import StateGraph as StateGraph
 

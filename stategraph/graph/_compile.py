@@ -12,7 +12,7 @@ from stategraph.channels.base import BaseChannel
 from stategraph.channels.ephemeral_value import EphemeralValue
 from stategraph.channels.last_value import LastValueAfterFinish
 from stategraph.channels.named_barrier_value import NamedBarrierValue, NamedBarrierValueAfterFinish
-from stategraph.constants import END, ROOT, START, TAG_HIDDEN
+from stategraph._constants import END, ROOT, START, TAG_HIDDEN
 from stategraph.graph._schema import make_mapper, schema_keys
 from stategraph.graph._writers import Branch, NodeWriter, UpdateWriter
 from stategraph.pregel._call import NodeCall

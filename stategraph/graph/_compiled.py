@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Optional, Union
 
-from stategraph.constants import START
+from stategraph._constants import START
 from stategraph.pregel._graph import Pregel
 from stategraph.typing import ContextT, InputT, OutputT, StateT
 

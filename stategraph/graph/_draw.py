@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
-from stategraph.constants import END, START
+from stategraph._constants import END, START
 from stategraph.graph._draw_graph import Edge, Graph, Node
 from stategraph.graph._draw_mermaid import CurveStyle, MermaidDrawMethod, NodeStyles
 

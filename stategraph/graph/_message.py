@@ -254,10 +254,12 @@ class MessageGraph(StateGraph):
     def __init__(self) -> None:
         import warnings
 
+        from stategraph.warnings import LangGraphDeprecatedSinceV10
+
         warnings.warn(
-            "MessageGraph is deprecated; use StateGraph(MessagesState) (a state with a "
-            "'messages' key) instead.",
-            DeprecationWarning,
+            "MessageGraph is deprecated in LangGraph v1.0.0, to be removed in v2.0.0. Please use "
+            "StateGraph with a `messages` key instead.",
+            category=LangGraphDeprecatedSinceV10,
             stacklevel=2,
         )
         super().__init__(Annotated[list[AnyMessage], add_messages])

@@ -15,7 +15,7 @@ from typing import Any, Annotated, Callable, Optional, get_args, get_origin, get
 from stategraph.channels.base import BaseChannel
 from stategraph.channels.binop import BinaryOperatorAggregate
 from stategraph.channels.last_value import LastValue
-from stategraph.constants import ROOT
+from stategraph._constants import ROOT
 from stategraph.managed import is_managed_value
 
 _WRAPPERS = {

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
 
 from stategraph._context import current_task
-from stategraph.constants import END, ROOT, START, TASKS
+from stategraph._constants import END, ROOT, START, TASKS
 from stategraph.errors import ErrorCode, InvalidUpdateError, ParentCommand, create_error_message
 from stategraph.graph._schema import fields_of_object
 from stategraph.pregel._call import NodeCall

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import logging
-import warnings
 from typing import Any, Callable, Generic, Optional, Sequence, Union
 
 from stategraph.channels.base import BaseChannel
+from stategraph._constants import END, NS_END, NS_SEP, START
+from stategraph._deprecated import take_renamed
 from stategraph.channels.last_value import LastValue
-from stategraph.constants import END, NS_END, NS_SEP, START
 from stategraph.errors import GraphBuildError
 from stategraph.graph._schema import first_param_schema, literal_values, parse_schema
 from stategraph.graph._writers import Branch
-from stategraph.pregel._call import is_async_callable, is_runnable
+from stategraph.pregel._call import check_config_annotation, is_async_callable, is_runnable
 from stategraph.graph._compiled import CompiledStateGraph
 from stategraph.graph._node_spec import (
     DEFAULT_ERROR_HANDLER,
@@ -40,20 +40,9 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         output_schema: Any = None,
         **kwargs: Any,
     ) -> None:
-        for old, new in (("config_schema", "context_schema"), ("input", "input_schema"), ("output", "output_schema")):
-            if old in kwargs:
-                warnings.warn(
-                    f"StateGraph({old}=...) is deprecated; use {new}=...",
-                    DeprecationWarning,
-                    stacklevel=2,
-                )
-                value = kwargs.pop(old)
-                if new == "context_schema":
-                    context_schema = context_schema or value
-                elif new == "input_schema":
-                    input_schema = input_schema or value
-                else:
-                    output_schema = output_schema or value
+        context_schema = context_schema or take_renamed(kwargs, "config_schema")
+        input_schema = input_schema or take_renamed(kwargs, "input")
+        output_schema = output_schema or take_renamed(kwargs, "output")
         if kwargs:
             raise TypeError(f"StateGraph() got unexpected keyword arguments: {sorted(kwargs)}")
         if state_schema is None:
@@ -142,9 +131,8 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         gets the node's input and ``error: NodeError``, and its return value is applied as the
         node's would have been; the run goes on.
         """
-        if "input" in kwargs:
-            warnings.warn("add_node(input=...) is deprecated; use input_schema=...", DeprecationWarning, stacklevel=2)
-            input_schema = input_schema or kwargs.pop("input")
+        retry_policy = retry_policy or take_renamed(kwargs, "retry")
+        input_schema = input_schema or take_renamed(kwargs, "input")
         if kwargs:
             raise TypeError(
                 f"add_node() got unexpected keyword arguments: {sorted(kwargs)}. Supported: "
@@ -175,6 +163,8 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
                     f"'{character}' is a reserved character and is not allowed in the node names. "
                     f"Rename node '{name}'."
                 )
+        if callable(action) and not is_runnable(action):
+            check_config_annotation(action)
         if input_schema is None:
             input_schema = first_param_schema(action) if not is_runnable(action) else None
         if input_schema is not None:

@@ -24,7 +24,7 @@ from langchain_core.tools import BaseTool
 from pydantic import BaseModel
 from typing_extensions import NotRequired, TypedDict
 
-from stategraph.constants import END
+from stategraph._constants import END
 from stategraph.graph._message import add_messages
 from stategraph.managed import RemainingSteps
 from stategraph.prebuilt._agent_model import (

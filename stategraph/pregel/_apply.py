@@ -10,7 +10,7 @@ import logging
 from typing import Any, Callable, Iterable, Mapping
 
 from stategraph.channels.base import MISSING, BaseChannel
-from stategraph.constants import PULL, RESERVED_WRITES
+from stategraph._constants import PULL, RESERVED_WRITES
 from stategraph.errors import InvalidUpdateError
 from stategraph.pregel._node import Task
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import warnings
 from typing import Any, Callable, Optional, Union, get_args, get_origin
 
 from stategraph._context import TaskContext
@@ -22,6 +23,35 @@ def _is_optional(annotation: Any) -> bool:
     if isinstance(annotation, str):
         return annotation.startswith("Optional[") or annotation.endswith("| None")
     return get_origin(annotation) is Union and type(None) in get_args(annotation)
+
+
+def _is_runnable_config(annotation: Any) -> bool:
+    """``config`` unannotated, or annotated ``RunnableConfig`` (optionally Optional)."""
+    if annotation is inspect.Parameter.empty:
+        return True
+    if isinstance(annotation, str):
+        bare = annotation.replace(" ", "").strip("'\"")
+        return bare in ("RunnableConfig", "Optional[RunnableConfig]", "RunnableConfig|None")
+    if get_origin(annotation) is Union or type(annotation).__name__ == "UnionType":
+        members = [a for a in get_args(annotation) if a is not type(None)]
+        return len(members) == 1 and getattr(members[0], "__name__", "") == "RunnableConfig"
+    return getattr(annotation, "__name__", "") == "RunnableConfig"
+
+
+def check_config_annotation(action: Any) -> None:
+    """Warn, as LangGraph does when a node is added, about a ``config`` parameter annotated
+    with something other than ``RunnableConfig``."""
+    try:
+        parameter = inspect.signature(action).parameters.get("config")
+    except (TypeError, ValueError):
+        return
+    if parameter is not None and not _is_runnable_config(parameter.annotation):
+        warnings.warn(
+            "The 'config' parameter should be typed as 'RunnableConfig' or "
+            f"'RunnableConfig | None', not '{parameter.annotation}'. ",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _is_node_error(annotation: Any) -> bool:

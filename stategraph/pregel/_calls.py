@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 from stategraph._context import TaskContext
 from stategraph.channels.base import MISSING
-from stategraph.constants import ERROR, INTERRUPT, PUSH, RESUME, RETURN
+from stategraph._constants import ERROR, INTERRUPT, PUSH, RESUME, RETURN
 from stategraph.errors import GraphInterrupt, SerializationError
 from stategraph.pregel._node import PregelNode, Task, task_id
 from stategraph.pregel._runner import arun_task, run_task

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stategraph.constants import ERROR, ERROR_SOURCE_NODE, PUSH
+from stategraph._constants import ERROR, ERROR_SOURCE_NODE, PUSH
 from stategraph.errors import NodeError
 from stategraph.pregel._node import Task, task_id
 from stategraph.pregel._persist import path_str

@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import os
 import queue
+import warnings
 from collections import deque
 from typing import Any, AsyncIterator, Generic, Iterator, Optional, Sequence, Union
 
+from stategraph._constants import END, NS_SEP, START, TASKS
+from stategraph._deprecated import take_renamed
 from stategraph.channels.base import BaseChannel
 from stategraph.channels.topic import Topic
 from stategraph.channels.untracked_value import UntrackedValue
-from stategraph.constants import END, NS_SEP, START, TASKS
 from stategraph.errors import GraphInterrupt
 from stategraph.pregel._callbacks import aend_run, astart_graph_run, end_run, start_graph_run
 from stategraph.pregel._batch import BatchMethods
@@ -29,6 +31,7 @@ from stategraph.pregel._setup import EAGER_MODES, RunSetup, merge_configs, resol
 from stategraph.pregel._state import StateMethods
 from stategraph.types import Command, Interrupt, Send
 from stategraph.typing import ContextT, InputT, OutputT, StateT
+from stategraph.warnings import LangGraphDeprecatedSinceV10
 
 DEFAULT_RECURSION_LIMIT = int(
     os.getenv("STATEGRAPH_DEFAULT_RECURSION_LIMIT", os.getenv("LANGGRAPH_DEFAULT_RECURSION_LIMIT", "10007"))
@@ -67,7 +70,11 @@ class Pregel(
         config: Optional[dict[str, Any]] = None,
         trigger_to_nodes: Optional[dict[str, tuple[str, ...]]] = None,
         auto_validate: bool = True,
+        **deprecated_kwargs: Any,
     ) -> None:
+        context_schema = context_schema or take_renamed(deprecated_kwargs, "config_type")
+        if deprecated_kwargs:
+            raise TypeError(f"Pregel() got unexpected keyword arguments: {sorted(deprecated_kwargs)}")
         self.nodes: dict[str, PregelNode] = {
             name: (node.build() if hasattr(node, "build") else node) for name, node in nodes.items()
         }
@@ -442,6 +449,48 @@ class Pregel(
         for source, target in edges:
             graph.add_edge(graph.nodes[source], graph.nodes[target])
         return graph
+
+    def get_context_jsonschema(self) -> Optional[dict[str, Any]]:
+        """The JSON Schema of ``context_schema`` (None without one)."""
+        if self.context_schema is None:
+            return None
+        from stategraph.graph._jsonschema import type_to_jsonschema
+
+        return type_to_jsonschema(self.context_schema, self.get_name("Context"))
+
+    def config_schema(self, *, include: Optional[Sequence[str]] = None) -> Any:
+        """Deprecated (LangGraph 1.0): a pydantic model of the config; use
+        ``get_context_jsonschema``."""
+        warnings.warn(
+            "`config_schema` is deprecated. Use `get_context_jsonschema` for the relevant "
+            "schema instead.",
+            LangGraphDeprecatedSinceV10,
+            stacklevel=2,
+        )
+        from typing import get_type_hints
+
+        from langchain_core.runnables import RunnableConfig  # the method needs pydantic anyway
+        from pydantic import create_model
+
+        wanted = [name for name in include or () if name != "configurable"]
+        fields: dict[str, Any] = (
+            {"configurable": (self.context_schema, None)} if self.context_schema else {}
+        )
+        for field_name, field_type in get_type_hints(RunnableConfig).items():
+            if field_name in wanted:
+                fields[field_name] = (field_type, None)
+        return create_model(self.get_name("Config"), **fields)
+
+    def get_config_jsonschema(self, *, include: Optional[Sequence[str]] = None) -> dict[str, Any]:
+        """Deprecated (LangGraph 1.0): use ``get_context_jsonschema``."""
+        warnings.warn(
+            "`get_config_jsonschema` is deprecated. Use `get_context_jsonschema` instead.",
+            LangGraphDeprecatedSinceV10,
+            stacklevel=2,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", LangGraphDeprecatedSinceV10)
+            return self.config_schema(include=include).model_json_schema()  # type: ignore[no-any-return]
 
     def get_input_jsonschema(self, config: Optional[dict[str, Any]] = None) -> dict[str, Any]:
         from stategraph.graph._jsonschema import type_to_jsonschema

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from stategraph.channels.base import MISSING
-from stategraph.constants import (
+from stategraph._constants import (
     ERROR,
     ERROR_SOURCE_NODE,
     INPUT,

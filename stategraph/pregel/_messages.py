@@ -20,7 +20,7 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, LLMResult
 
-from stategraph.constants import NS_SEP, PUSH, TAG_NOSTREAM
+from stategraph._constants import NS_SEP, PUSH, TAG_NOSTREAM
 from stategraph.types import Command
 
 try:  # marks the handler as streaming, so chat models stream tokens even from invoke()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stategraph.constants import NO_WRITES
+from stategraph._constants import NO_WRITES
 from stategraph.pregel._node import Task
 from stategraph.pregel._persist import path_str
 

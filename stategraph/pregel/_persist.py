@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 from stategraph.channels.base import MISSING
 from stategraph.checkpoint._ids import new_checkpoint_id
-from stategraph.constants import ERROR, INTERRUPT, NO_WRITES, NS_END, RESUME
+from stategraph._constants import ERROR, INTERRUPT, NO_WRITES, NS_END, RESUME
 from stategraph.pregel._node import Task
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from stategraph.constants import (
+from stategraph._constants import (
     ERROR,
     ERROR_SOURCE_NODE,
     INTERRUPT,

@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any, Optional
 
 from stategraph._context import TaskContext, current_task
-from stategraph.constants import NS_END, NS_SEP, RESUME
+from stategraph._constants import NS_END, NS_SEP, RESUME
 from stategraph.errors import (
     GraphBubbleUp,
     GraphInterrupt,

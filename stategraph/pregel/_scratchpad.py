@@ -8,7 +8,7 @@ import xxhash
 from typing import Any, Callable
 
 from stategraph.channels.base import MISSING
-from stategraph.constants import RESUME
+from stategraph._constants import RESUME
 
 
 class ResumeInbox:

@@ -10,9 +10,10 @@ import warnings
 from typing import Any, Optional
 
 from stategraph._context import current_task
-from stategraph.constants import NS_END, NS_SEP
+from stategraph._constants import NS_END, NS_SEP
 from stategraph.pregel._loop import PregelLoop
 from stategraph.pregel._stream import StreamOut
+from stategraph.warnings import LangGraphDeprecatedSinceV10
 
 ALL_MODES = frozenset({"values", "updates", "checkpoints", "tasks", "debug", "messages", "custom", "tools"})
 EAGER_MODES = frozenset({"custom", "messages"})  # as LangGraph: "tools" events come after the task
@@ -40,8 +41,9 @@ def resolve_durability(durability: Optional[str], checkpoint_during: Optional[bo
                 "deprecated: use durability='async' (for True) or 'exit' (for False)."
             )
         warnings.warn(
-            "checkpoint_during is deprecated; use durability='async' or 'exit'.",
-            DeprecationWarning,
+            "`checkpoint_during` is deprecated and will be removed. Please use `durability` "
+            "instead.",
+            LangGraphDeprecatedSinceV10,
             stacklevel=3,
         )
         return "async" if checkpoint_during else "exit"

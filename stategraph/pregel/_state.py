@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, AsyncIterator, Iterator, Optional, Sequence
 
 from stategraph._context import current_task
-from stategraph.constants import (
+from stategraph._constants import (
     COPY,
     END,
     INPUT,

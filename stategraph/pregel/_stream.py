@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 from typing import Any, Callable, NamedTuple, Optional
 
-from stategraph.constants import ERROR, INTERRUPT, NO_WRITES, RESUME, RETURN, ROOT
+from stategraph._constants import ERROR, INTERRUPT, NO_WRITES, RESUME, RETURN, ROOT
 from stategraph.pregel._task_status import task_statuses
 
 Event = tuple[tuple[str, ...], str, Any]

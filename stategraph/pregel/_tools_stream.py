@@ -15,7 +15,7 @@ from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
 
-from stategraph.constants import TAG_NOSTREAM
+from stategraph._constants import TAG_NOSTREAM
 from stategraph.errors import GraphDrained, GraphInterrupt
 from stategraph.pregel._messages import Namespace, graph_namespace
 

@@ -8,7 +8,7 @@ from dataclasses import asdict, is_dataclass
 from typing import Any, Iterable, Iterator, Sequence, Union
 
 from stategraph.checkpoint.base import EXCLUDED_METADATA_KEYS
-from stategraph.constants import ERROR, INTERRUPT, RETURN, TAG_HIDDEN
+from stategraph._constants import ERROR, INTERRUPT, RETURN, TAG_HIDDEN
 from stategraph.pregel._stream import fold_writes
 from stategraph.types import PregelExecutableTask
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from langchain_core.runnables import RunnableConfig
 from stategraph.config import get_store, get_stream_writer
 from stategraph.errors import ResumeError
 from stategraph.func import entrypoint, task
@@ -304,7 +305,7 @@ async def test_appendix_a8_transcript_async(checkpointer: Any, calls: Counter) -
 
 def test_config_is_injected(checkpointer: Any) -> None:
     @entrypoint(checkpointer=checkpointer)
-    def which_thread(_: Any, *, config: dict[str, Any]) -> str:
+    def which_thread(_: Any, *, config: RunnableConfig) -> str:
         return str(config["configurable"]["thread_id"])
 
     assert which_thread.invoke(None or {}, thread("t-42")) == "t-42"

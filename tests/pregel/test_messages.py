@@ -15,7 +15,7 @@ from langchain_core.messages import (
 )
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from stategraph.constants import PUSH
+from stategraph._constants import PUSH
 from stategraph.pregel._messages import StreamMessagesHandler, graph_namespace
 from stategraph.testing import ScriptedChatModel
 from stategraph.types import Command

@@ -10,7 +10,7 @@ from typing import Any, Protocol, Sequence, TypeVar, runtime_checkable
 
 from typing_extensions import Self
 
-from stategraph.constants import ERROR, INTERRUPT, RESUME, SCHEDULED, TASKS
+from stategraph._constants import ERROR, INTERRUPT, RESUME, SCHEDULED, TASKS
 
 __all__ = [
     "ERROR",
