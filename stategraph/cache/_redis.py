@@ -86,7 +86,14 @@ class RedisCache(BaseCache[ValueT]):
                     self.prefix,
                 )
                 continue
-            found[full_key] = self.serde.loads_typed((encoding.decode(), payload))
+            try:
+                found[full_key] = self.serde.loads_typed((encoding.decode(), payload))
+            except Exception as error:  # noqa: BLE001 - a cache entry that cannot be read is a miss
+                logger.warning(
+                    "RedisCache: entry %r cannot be read (%s); treating it as a miss.",
+                    self._make_key(*full_key),
+                    error,
+                )
         return found
 
     async def aget(self, keys: Sequence[FullKey]) -> dict[FullKey, ValueT]:

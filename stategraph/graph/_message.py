@@ -208,35 +208,69 @@ def add_messages(
 add_messages.assigns_message_ids = True  # type: ignore[attr-defined]
 
 
+_MESSAGE_ROLES = frozenset({"user", "assistant", "system", "developer", "tool", "function", "human", "ai"})
+_MESSAGE_TYPES = frozenset({"human", "ai", "system", "tool", "function", "chat", "remove"})
+
+
 def ensure_message_ids(
-    writes: list[tuple[str, Any]], channels: frozenset[str], *, copy: bool = False
+    writes: list[tuple[str, Any]],
+    channels: frozenset[str],
+    *,
+    copy: bool = False,
+    dict_channels: frozenset[str] = frozenset(),
 ) -> None:
     """Give the messages a task writes to ``channels`` their ids as soon as it finishes.
 
     As LangGraph does, so the ``updates`` and ``tools`` streams and anything else that sees the
     writes show the ids the state will hold (the objects are the same, so the reducer keeps
-    them). With ``copy``, a message without an id is replaced in the write by a copy that has
-    one instead: for the input's messages, which are already part of a saved checkpoint (the
-    ``__start__`` value) that must read back as it was saved.
+    them). In ``dict_channels`` (``DeltaChannel`` keys, whose reducers may not coerce), message
+    dicts (``{"role": ...}`` or ``{"type": ...}``) in a list become messages with ids, and a
+    lone one gets an ``"id"``, as in LangGraph. With ``copy``, messages are never changed in
+    place: the write gets copies with ids instead, for the input's messages, which are already
+    part of a saved checkpoint (the ``__start__`` value) that must read back as it was saved.
     """
     for position, (channel, value) in enumerate(writes):
-        if channel not in channels:
+        if channel not in channels and channel not in dict_channels:
             continue
-        messages = value if isinstance(value, list) else [value]
-        if not any(isinstance(m, BaseMessage) and m.id is None for m in messages):
-            continue
-        if not copy:
-            for message in messages:
-                if isinstance(message, BaseMessage) and message.id is None:
-                    message.id = str(uuid.uuid4())
-            continue
-        copies = [
-            m.model_copy(update={"id": str(uuid.uuid4())})
-            if isinstance(m, BaseMessage) and m.id is None
-            else m
-            for m in messages
-        ]
-        writes[position] = (channel, copies if isinstance(value, list) else copies[0])
+        coerce = channel in dict_channels
+        if isinstance(value, list):
+            items = [_with_id(item, coerce, copy) for item in value]
+            if any(new is not old for new, old in zip(items, value)):
+                if copy:
+                    writes[position] = (channel, items)
+                else:
+                    value[:] = items  # the list others hold (pending writes) sees them too
+        elif coerce and isinstance(value, dict) and _is_message_dict(value) and not value.get("id"):
+            if copy:
+                writes[position] = (channel, {**value, "id": str(uuid.uuid4())})
+            else:
+                value["id"] = str(uuid.uuid4())
+        else:
+            changed = _with_id(value, False, copy)
+            if changed is not value:
+                writes[position] = (channel, changed)
+
+
+def _is_message_dict(item: dict[str, Any]) -> bool:
+    return item.get("role") in _MESSAGE_ROLES or item.get("type") in _MESSAGE_TYPES
+
+
+def _with_id(item: Any, coerce_dicts: bool, copy: bool) -> Any:
+    """``item`` with an id: itself (given one in place) unless ``copy``; a message dict becomes
+    a message when ``coerce_dicts``."""
+    if isinstance(item, BaseMessage):
+        if item.id is not None:
+            return item
+        if copy:
+            return item.model_copy(update={"id": str(uuid.uuid4())})
+        item.id = str(uuid.uuid4())
+        return item
+    if coerce_dicts and isinstance(item, dict) and _is_message_dict(item):
+        message = convert_to_messages([item])[0]
+        if message.id is None:
+            message.id = str(uuid.uuid4())
+        return message
+    return item
 
 
 class MessagesState(TypedDict):

@@ -17,6 +17,7 @@ from typing import Any, AsyncIterator, Generic, Iterator, Optional, Sequence, Un
 from stategraph._constants import END, NS_SEP, START, TASKS
 from stategraph._deprecated import take_renamed
 from stategraph.channels.base import BaseChannel
+from stategraph.channels.delta import DeltaChannel
 from stategraph.channels.topic import Topic
 from stategraph.channels.untracked_value import UntrackedValue
 from stategraph.errors import GraphInterrupt
@@ -124,6 +125,11 @@ class Pregel(
             name
             for name, channel in self.channels.items()
             if getattr(getattr(channel, "operator", None), "assigns_message_ids", False)
+        )
+        # DeltaChannel keys: their messages get ids (and message dicts become messages) when
+        # written, as in LangGraph, since their reducers need not assign any.
+        self.delta_channels = frozenset(
+            name for name, channel in self.channels.items() if isinstance(channel, DeltaChannel)
         )
         self.finishing = tuple(
             name

@@ -9,6 +9,7 @@ compile time; each step touches only what changed.
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any, Callable, Optional, Sequence
 
@@ -370,10 +371,17 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
             if self.out.wants("tasks") or self.out.wants("debug"):
                 self.out.push_task("task_result", task_result_payload(task, self.graph), self.step)
             return
-        if self.graph.message_channels:
+        graph = self.graph
+        # Messages exist only once langchain-core is imported: the bare engine never imports it.
+        if graph.message_channels or (graph.delta_channels and "langchain_core" in sys.modules):
             from stategraph.graph._message import ensure_message_ids
 
-            ensure_message_ids(writes, self.graph.message_channels, copy=task.name == START)
+            ensure_message_ids(
+                writes,
+                graph.message_channels,
+                copy=task.name == START,
+                dict_channels=graph.delta_channels,
+            )
         self._save_writes(task.id, writes if writes else [(NO_WRITES, None)], path_str(task.path))
         if self.cache is not None and task.node.cache_policy is not None:
             self.write_cache(task)

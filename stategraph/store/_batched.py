@@ -10,6 +10,7 @@ from other threads (sync nodes of an async run) and refuse to run on the loop it
 from __future__ import annotations
 
 import asyncio
+import json
 import weakref
 from collections.abc import Coroutine, Iterable
 from typing import Any, Optional, TypeVar, Union, cast
@@ -149,7 +150,7 @@ def dedupe_ops(ops: list[Op]) -> tuple[list[Op], list[int]]:
     them gets its (None) result.
     """
     unique: list[Op] = []
-    reads: dict[Op, int] = {}
+    reads: dict[Any, int] = {}
     puts: dict[tuple[tuple[str, ...], str], int] = {}
     listen: list[int] = []
     for op in ops:
@@ -173,12 +174,19 @@ def dedupe_ops(ops: list[Op]) -> tuple[list[Op], list[int]]:
     return unique, listen
 
 
-def _hashable(op: Op) -> Optional[Op]:
+def _hashable(op: Op) -> Optional[Any]:
+    """A key equal for equal reads (None for writes and unhashable reads)."""
     if not isinstance(op, (GetOp, SearchOp, ListNamespacesOp)):
         return None
+    if isinstance(op, SearchOp) and op.filter is not None:
+        try:  # a filter is a dict: compare it by its canonical JSON
+            frozen = json.dumps(op.filter, sort_keys=True, allow_nan=False)
+        except (TypeError, ValueError):
+            return None
+        return (op._replace(filter=None), frozen)
     try:
         hash(op)
-    except TypeError:  # a SearchOp's filter is a dict
+    except TypeError:
         return None
     return op
 

@@ -15,27 +15,71 @@ WHOLE_VALUE = "$"
 
 
 def tokenize_path(path: str) -> list[str]:
-    """Split a path into keys and bracketed indexes: ``"a.b[0]"`` -> ``["a", "b", "[0]"]``."""
+    """Split a path into keys, bracketed indexes and braced field sets:
+    ``"a.b[0].{c,d.e}"`` -> ``["a", "b", "[0]", "{c,d.e}"]``."""
     if not path or path == WHOLE_VALUE:
         return []
     tokens: list[str] = []
-    for dotted in path.split("."):
-        while dotted:
-            bracket = dotted.find("[")
-            if bracket == -1:
-                tokens.append(dotted)
-                break
-            if bracket > 0:
-                tokens.append(dotted[:bracket])
-            close = dotted.find("]", bracket)
+    current: list[str] = []
+    position = 0
+    while position < len(path):
+        char = path[position]
+        if char == ".":
+            if current:
+                tokens.append("".join(current))
+                current = []
+            position += 1
+        elif char == "[":
+            if current:
+                tokens.append("".join(current))
+                current = []
+            close = path.find("]", position)
             if close == -1:
                 raise ValueError(
                     f"Invalid field path {path!r}: '[' without a closing ']'. "
                     "Index arrays as 'items[0]', 'items[-1]' or 'items[*]'."
                 )
-            tokens.append(dotted[bracket : close + 1])
-            dotted = dotted[close + 1 :]
+            tokens.append(path[position : close + 1])
+            position = close + 1
+        elif char == "{":
+            if current:
+                tokens.append("".join(current))
+                current = []
+            end = _closing_brace(path, position)
+            tokens.append(path[position:end])  # unclosed: the rest, which selects nothing
+            position = end
+        else:
+            current.append(char)
+            position += 1
+    if current:
+        tokens.append("".join(current))
     return tokens
+
+
+def _closing_brace(path: str, start: int) -> int:
+    depth = 0
+    for position in range(start, len(path)):
+        if path[position] == "{":
+            depth += 1
+        elif path[position] == "}":
+            depth -= 1
+            if depth == 0:
+                return position + 1
+    return len(path)
+
+
+def _fields(token: str) -> list[str]:
+    """The comma-separated paths of a ``{a,b.c}`` token (commas in nested braces kept)."""
+    fields, depth, current = [], 0, []
+    for char in token[1:-1]:
+        if char == "," and depth == 0:
+            fields.append("".join(current).strip())
+            current = []
+            continue
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        current.append(char)
+    fields.append("".join(current).strip())
+    return [field for field in fields if field]
 
 
 def get_text_at_path(value: Any, path: Union[str, list[str]]) -> list[str]:
@@ -58,7 +102,12 @@ def _collect(node: Any, tokens: list[str], position: int, texts: list[str]) -> N
             texts.append(_to_text(node))
         return
     token = tokens[position]
-    if token.startswith("["):
+    if token.startswith("{"):
+        if not token.endswith("}"):
+            return
+        for field in _fields(token):
+            _collect(node, tokenize_path(field) + tokens[position + 1 :], 0, texts)
+    elif token.startswith("["):
         if not isinstance(node, list):
             return
         index = token[1:-1].strip()

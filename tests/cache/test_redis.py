@@ -187,3 +187,18 @@ def test_a_graph_reuses_a_cached_node_result_from_redis(client: Any, prefix: str
     assert graph.invoke({"n": 3}) == {"n": 6}
     assert graph.invoke({"n": 4}) == {"n": 8}
     assert runs == [3, 4]
+
+
+def test_an_entry_that_cannot_be_read_is_a_logged_miss(
+    client: Any, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache: RedisCache[Any] = RedisCache(client, prefix=prefix)
+    cache.set({(NODE, "good"): ({"x": 1}, None)})
+    client.set(cache._make_key(NODE, "bad"), b"invalid:data:format:too:many:colons")
+    client.set(cache._make_key(NODE, "pickled"), b"pickle:\x80\x04N.")
+
+    with caplog.at_level(logging.WARNING, logger="stategraph"):
+        found = cache.get([(NODE, "good"), (NODE, "bad"), (NODE, "pickled")])
+
+    assert found == {(NODE, "good"): {"x": 1}}
+    assert sum("cannot be read" in record.getMessage() for record in caplog.records) == 2

@@ -143,3 +143,29 @@ async def test_async_delta_channel_history_matches_the_sync_one() -> None:
     assert await saver.aget_delta_channel_history(config=latest, channels=["items"]) == (
         saver.get_delta_channel_history(config=latest, channels=["items"])
     )
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_messages_written_to_a_delta_channel_get_stable_ids(backend: str, tmp_path: Any) -> None:
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    def append(state: list, writes: list) -> list:
+        return [*state, *(item for write in writes for item in (write if isinstance(write, list) else [write]))]
+
+    State = TypedDict("State", {"messages": Annotated[list, DeltaChannel(append)]})  # type: ignore[misc]
+    with contextlib.ExitStack() as stack:
+        saver = InMemorySaver() if backend == "memory" else stack.enter_context(
+            SqliteSaver.from_conn_string(str(tmp_path / "ids.db"))
+        )
+        graph = (
+            StateGraph(State)
+            .add_node("agent", lambda state: {"messages": [AIMessage("reply", id="ai-1")]})
+            .add_edge(START, "agent")
+            .compile(checkpointer=saver)
+        )
+        config = {"configurable": {"thread_id": "t"}}
+        graph.invoke({"messages": [HumanMessage("hello"), {"role": "user", "content": "hi"}]}, config)
+        first = graph.get_state(config).values["messages"]
+        again = graph.get_state(config).values["messages"]
+    assert [type(m).__name__ for m in first] == ["HumanMessage", "HumanMessage", "AIMessage"]
+    assert all(m.id for m in first) and [m.id for m in first] == [m.id for m in again]

@@ -304,3 +304,20 @@ def test_validate_op_namespace_accepts_wildcards_and_searching_everything() -> N
     base.validate_op_namespace(
         ListNamespacesOp(match_conditions=(MatchCondition("prefix", ("users", "*")),))
     )
+
+
+def test_a_braced_field_set_selects_each_of_its_paths() -> None:
+    from stategraph.store.base import get_text_at_path, tokenize_path
+
+    doc = {
+        "name": "n",
+        "info": {"age": 7},
+        "items": [{"id": 1, "value": "a"}, {"id": 2, "value": "b", "extra": {"x": "y"}}],
+    }
+    assert tokenize_path("items[*].{id,value}") == ["items", "[*]", "{id,value}"]
+    assert get_text_at_path(doc, "{name,info.age}") == ["n", "7"]
+    assert get_text_at_path(doc, "items[*].{id,value}") == ["1", "a", "2", "b"]
+    assert get_text_at_path(doc, "items[1].{extra.{x},id}") == ["y", "2"]
+    # Malformed sets select nothing rather than failing the write that embeds the item.
+    assert get_text_at_path(doc, "{unclosed") == []
+    assert get_text_at_path(doc, "items[{id}]") == []

@@ -63,6 +63,23 @@ async def test_equal_reads_run_once_and_only_the_last_put_to_a_key_runs() -> Non
     assert (await store.aget(("users",), "k")).value == {"v": 2}
 
 
+async def test_equal_searches_with_a_filter_run_once() -> None:
+    store = RecordingBatchedStore()
+    store.inner.put(("users",), "a", {"v": 2, "tags": ["x"]})
+    store.inner.put(("users",), "b", {"v": 3})
+
+    first, second, other = await asyncio.gather(
+        store.asearch(("users",), filter={"v": 2, "tags": ["x"]}),
+        store.asearch(("users",), filter={"tags": ["x"], "v": 2}),  # the same, keys reordered
+        store.asearch(("users",), filter={"v": 3}),
+    )
+
+    [batch] = store.batches
+    assert len(batch) == 2
+    assert [item.key for item in first] == [item.key for item in second] == ["a"]
+    assert [item.key for item in other] == ["b"]
+
+
 async def test_a_bad_call_in_a_shared_batch_fails_only_its_caller() -> None:
     store = RecordingBatchedStore()
     store.inner.put(("docs",), "a", {"text": "hello"})
