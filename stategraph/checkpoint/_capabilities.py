@@ -1,7 +1,8 @@
 """What the engine may ask of a saver beyond LangGraph's interface, decided once per class.
 
-stategraph's savers offer two shortcuts: ``put_step`` (a step's checkpoint and task writes in
-one transaction) and ``reads_only_new_values`` (``put`` needs only the channels that changed).
+stategraph's savers offer shortcuts: ``put_step`` (a step's checkpoint and task writes in one
+transaction), ``put_batch`` (several calls, of any runs, in one transaction) and
+``reads_only_new_values`` (``put`` needs only the channels that changed).
 A subclass that overrides ``put`` or ``put_writes`` (a user's wrapper, a test double that
 records every checkpoint) expects to see every call with full values, as LangGraph guarantees.
 So a shortcut holds only when the class that provides it is at least as derived as every class
@@ -24,6 +25,7 @@ _REPLACED_BY_NEW_VALUES_ONLY = ("put", "aput")
 class SaverCapabilities:
     commits_steps: bool  # the engine may call put_step / aput_step
     reads_only_new_values: bool  # put may be given only the changed channels
+    commits_batches: bool = False  # the engine may call put_batch with several calls
 
 
 def saver_capabilities(saver: Any) -> SaverCapabilities:
@@ -40,7 +42,14 @@ def _capabilities_of(cls: type) -> SaverCapabilities:
     new_values_only = bool(getattr(cls, "reads_only_new_values", False)) and all(
         _covers(cls, "reads_only_new_values", name) for name in _REPLACED_BY_NEW_VALUES_ONLY
     )
-    return SaverCapabilities(commits_steps=commits_steps, reads_only_new_values=new_values_only)
+    commits_batches = commits_steps and all(
+        _covers(cls, "put_batch", name) for name in (*_REPLACED_BY_PUT_STEP, "put_step")
+    ) and hasattr(cls, "put_batch")
+    return SaverCapabilities(
+        commits_steps=commits_steps,
+        reads_only_new_values=new_values_only,
+        commits_batches=commits_batches,
+    )
 
 
 def _covers(cls: type, provider: str, replaced: str) -> bool:

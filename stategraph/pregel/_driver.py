@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, AsyncIterator, Iterator, Optional
 
 from stategraph.checkpoint._capabilities import saver_capabilities
+from stategraph.pregel._group_writer import group_writer
 from stategraph.pregel._loop import PregelLoop
 from stategraph.pregel._node import Task
 from stategraph.pregel._runner import arun_task, run_task
@@ -45,16 +46,21 @@ def _saver_writer(saver: Any) -> ThreadPoolExecutor:
 
 
 class SyncSaverCalls:
-    """Carries out queued checkpointer calls: inline (``sync``) or on the saver's writer thread."""
+    """Carries out queued checkpointer calls: inline (``sync``) or on the saver's writer thread
+    (which, for a saver with ``put_batch``, commits what queued up meanwhile together)."""
 
-    __slots__ = ("saver", "background", "futures")
+    __slots__ = ("saver", "background", "grouped", "futures")
 
     def __init__(self, saver: Any, durability: str) -> None:
         self.saver = saver
         self.background: Optional[ThreadPoolExecutor] = None
+        self.grouped = False  # on the saver's group writer
         self.futures: deque[Any] = deque()
         if saver is not None and durability == "async" and not getattr(saver, "is_in_process", False):
-            self.background = _saver_writer(saver)
+            if saver_capabilities(saver).commits_batches:
+                self.grouped = True
+            else:
+                self.background = _saver_writer(saver)
 
     def flush(self, loop: PregelLoop) -> None:
         outbox = loop.outbox
@@ -62,7 +68,13 @@ class SyncSaverCalls:
             return
         loop.outbox = []
         outbox = _batched(self.saver, outbox)
-        if self.background is None:
+        if self.grouped:
+            self.futures.append(group_writer(self.saver).submit(outbox))
+            self._raise_finished_errors()
+        elif self.background is None:
+            if len(outbox) > 1 and saver_capabilities(self.saver).commits_batches:
+                self.saver.put_batch(outbox)
+                return
             for call in outbox:
                 _call_saver(self.saver, call)
         else:

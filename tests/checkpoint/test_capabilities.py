@@ -94,3 +94,20 @@ def test_a_subclass_that_redeclares_the_shortcuts_keeps_them() -> None:
     capabilities = saver_capabilities(Declared())
     assert capabilities.commits_steps
     assert capabilities.reads_only_new_values
+
+
+def test_batches_are_used_only_when_put_batch_covers_every_overridden_method() -> None:
+    psycopg = pytest.importorskip("psycopg")  # noqa: F841 - the PostgreSQL savers need it
+    from stategraph.checkpoint.postgres import PostgresSaver
+    from stategraph.checkpoint.postgres.shallow import ShallowPostgresSaver
+
+    class Recording(PostgresSaver):
+        def put(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
+            return super().put(config, checkpoint, metadata, new_versions)
+
+    assert saver_capabilities(PostgresSaver.__new__(PostgresSaver)).commits_batches
+    assert saver_capabilities(ShallowPostgresSaver.__new__(ShallowPostgresSaver)).commits_batches
+    # A wrapper around put must see each put: neither steps nor batches bypass it.
+    recording = saver_capabilities(Recording.__new__(Recording))
+    assert not recording.commits_batches and not recording.commits_steps
+    assert not saver_capabilities(InMemorySaver()).commits_batches

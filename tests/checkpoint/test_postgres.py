@@ -320,3 +320,45 @@ def test_bytes_that_do_not_shrink_are_stored_as_they_are() -> None:
     assert unpack(*packed) == ("msgpack", b"abc" * 1000)
     with pytest.raises(DeserializationError, match="not valid zlib data"):
         unpack("msgpack+zlib", b"not zlib")
+
+
+# -- batches --------------------------------------------------------------------------------------
+
+
+def test_a_batch_of_steps_of_two_threads_is_one_statement_and_reads_back(
+    url: str, tmp_path: Path
+) -> None:
+    from stategraph.checkpoint.postgres import PostgresSaver
+
+    with PostgresSaver.from_conn_string(url) as saver:
+        saver.setup()
+        calls: list[Any] = []
+        expected = {}
+        for thread in ("t1", "t2"):
+            previous, config, messages = None, thread_config(thread), []
+            for step in range(3):
+                messages = [*messages, f"{thread}-{step}"]  # appends to the same items
+                checkpoint, versions = make_checkpoint(saver, {"messages": messages}, previous, step=step)
+                calls.append(("put", config, checkpoint, {"step": step}, versions))
+                config = {"configurable": {**config["configurable"], "checkpoint_id": checkpoint["id"]}}
+                calls.append(("writes", config, [("messages", [f"pending-{thread}"])], "task-1", ""))
+                previous = checkpoint
+            expected[thread] = messages
+        trace_path = tmp_path / "batch.trace"
+        with open(trace_path, "w") as trace:
+            saver.conn.pgconn.trace(trace.fileno())
+            try:
+                configs = saver.put_batch(calls)
+            finally:
+                saver.conn.pgconn.untrace()
+        frontend = [line for line in trace_path.read_text().splitlines() if "\tF\t" in line]
+    assert len(configs) == 6
+    assert sum("\tExecute" in line for line in frontend) == 1
+    # Later steps extend lists the same statement stored: deltas, read back by a fresh process.
+    assert table_count(url, "stategraph_checkpoint_blobs", "WHERE base_version IS NOT NULL") > 0
+    with PostgresSaver.from_conn_string(url) as fresh:
+        for thread, messages in expected.items():
+            found = fresh.get_tuple(thread_config(thread))
+            assert found.checkpoint["channel_values"] == {"messages": messages}
+            assert found.pending_writes == [("task-1", "messages", [f"pending-{thread}"])]
+            assert len(list(fresh.list(thread_config(thread)))) == 3

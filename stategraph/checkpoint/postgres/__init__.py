@@ -172,23 +172,8 @@ class PostgresSaver(SweepsInThread, BasePostgresSaver):
         new_versions: ChannelVersions,
         writes: Sequence[TaskWrites] = (),
     ) -> RunnableConfig:
-        core = self._core
-        try:
-            commit = self._run(
-                core.put_step(self.serde, config, checkpoint, metadata, new_versions, writes),
-                "none",  # one statement: its own transaction
-            )
-        except Exception as error:
-            if not lost_delta_base(error):
-                raise
-            commit = self._run(
-                core.put_step(
-                    self.serde, config, checkpoint, metadata, new_versions, writes,
-                    snapshots_only=True,
-                ),
-                "none",
-            )  # fmt: skip
-        return core.committed(commit)
+        calls = [("step", config, checkpoint, metadata, new_versions, writes)]
+        return (self.put_batch(calls))[0]
 
     def put_writes(
         self,
@@ -197,7 +182,25 @@ class PostgresSaver(SweepsInThread, BasePostgresSaver):
         task_id: str,
         task_path: str = "",
     ) -> None:
-        self._run(self._core.put_writes(self.serde, config, writes, task_id, task_path), "none")
+        self.put_batch([("writes", config, writes, task_id, task_path)])
+
+    def put_batch(self, calls: Sequence[Tuple[Any, ...]]) -> List[RunnableConfig]:
+        """Store several puts and task writes, of any threads, in one transaction and one
+        round trip, in order; returns the config of each checkpoint put.
+
+        Each call is ``("put", config, checkpoint, metadata, new_versions)``, ``("step", config,
+        checkpoint, metadata, new_versions, task_writes)`` or ``("writes", config, writes,
+        task_id, task_path)``. The engine hands a busy saver what queued up meanwhile this way.
+        """
+        core = self._core
+        try:
+            commits = self._run(core.put_batch(self.serde, calls), "none")
+        except Exception as error:
+            if not lost_delta_base(error):
+                raise
+            # A value these steps extend was deleted meanwhile: store them with full values.
+            commits = self._run(core.put_batch(self.serde, calls, snapshots_only=True), "none")
+        return [core.committed(commit) for commit in commits]
 
     def delete_thread(self, thread_id: str) -> None:
         self._run(self._core.delete_thread(thread_id), "write")
@@ -275,6 +278,9 @@ class PostgresSaver(SweepsInThread, BasePostgresSaver):
         task_path: str = "",
     ) -> None:
         await asyncio.to_thread(self.put_writes, config, writes, task_id, task_path)
+
+    async def aput_batch(self, calls: Sequence[Tuple[Any, ...]]) -> List[RunnableConfig]:
+        return await asyncio.to_thread(self.put_batch, calls)
 
     async def adelete_thread(self, thread_id: str) -> None:
         await asyncio.to_thread(self.delete_thread, thread_id)

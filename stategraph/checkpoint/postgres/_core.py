@@ -306,59 +306,101 @@ class PostgresCheckpointCore:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def put_step(
+    def put_batch(
         self,
         serde: SerializerProtocol,
+        calls: Sequence[Tuple[Any, ...]],
+        *,
+        snapshots_only: bool = False,
+    ) -> Operation[List[StepCommit]]:
+        """Store saver calls in one statement (one transaction, one round trip), in order.
+
+        Each call is ``("put", config, checkpoint, metadata, new_versions)``, ``("step", config,
+        checkpoint, metadata, new_versions, task_writes)`` or ``("writes", config, writes,
+        task_id, task_path)``, as the engine queues them; they may be of several threads.
+        Returns what each put committed (for ``committed``), in order.
+        """
+        rows = StepRows()
+        commits: List[StepCommit] = []
+        # What the cache will hold once the earlier steps of this batch are committed.
+        pending: Dict[Tuple[str, str], Dict[str, StoredValue]] = {}
+        for call in calls:
+            if call[0] == "writes":
+                _, config, writes, task_id, task_path = call
+                thread_id, checkpoint_ns = thread_address(config)
+                checkpoint_id = _writes_checkpoint_id(config)
+                encoded_rows = encode_write_rows(serde, writes, task_id, task_path)
+                rows.add_writes(thread_id, checkpoint_ns, checkpoint_id, [_packed(r) for r in encoded_rows])
+                continue
+            config, checkpoint, metadata, new_versions = call[1:5]
+            task_writes: Sequence[TaskWrites] = call[5] if call[0] == "step" else ()
+            commits.append(
+                self._add_step(
+                    serde, rows, pending, config, checkpoint, metadata, new_versions,
+                    task_writes, snapshots_only,
+                )
+            )  # fmt: skip
+        sql, params = rows.statement(shallow=self.shallow, expiry=self._expiry_times())
+        # fetch: in a caller's pipeline, waiting for the row is what surfaces a failure here.
+        yield Query(sql, params, fetch=True)
+        return commits
+
+    def _add_step(
+        self,
+        serde: SerializerProtocol,
+        rows: StepRows,
+        pending: Dict[Tuple[str, str], Dict[str, StoredValue]],
         config: RunnableConfig,
         checkpoint: Checkpoint,
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
-        writes: Sequence[TaskWrites] = (),
-        *,
-        snapshots_only: bool = False,
-    ) -> Operation[StepCommit]:
-        """Store a checkpoint with its tasks' writes; fetches nothing (one round trip)."""
+        task_writes: Sequence[TaskWrites],
+        snapshots_only: bool,
+    ) -> StepCommit:
         # channel_versions is stored once, in its own column (SQL follows it to the values).
         row = encode_checkpoint_row(serde, config, _without_versions(checkpoint), metadata)
         stored_type, stored_checkpoint = pack(row.type, row.checkpoint)
         row = row._replace(type=stored_type, checkpoint=stored_checkpoint)
         thread_id, checkpoint_ns = row.thread_id, row.checkpoint_ns
         encoded: Dict[int, Tuple[str, bytes]] = {}
-        task_rows = [
-            (
+        for task in task_writes:
+            task_rows = encode_write_rows(serde, task.writes, task.task_id, task.task_path, encoded)
+            rows.add_writes(
+                thread_id,
+                checkpoint_ns,
                 task.checkpoint_id or row.checkpoint_id,
-                encode_write_rows(serde, task.writes, task.task_id, task.task_path, encoded),
+                [_packed(r) for r in task_rows],
             )
-            for task in writes
-        ]
-        extends_cache = not (snapshots_only or self.shallow)
+        key = (thread_id, checkpoint_ns)
+        known = pending.get(key)
+        if known is None:
+            known = pending[key] = dict(self.values.channels(thread_id, checkpoint_ns))
+        extends = not (snapshots_only or self.shallow)
         plan = plan_blob_writes(
-            serde,
-            self.values.channels(thread_id, checkpoint_ns) if extends_cache else {},
-            checkpoint["channel_values"],
-            new_versions,
-            encoded,
+            serde, known if extends else {}, checkpoint["channel_values"], new_versions, encoded
         )
-        step = StepRows(thread_id, checkpoint_ns, checkpoint=row)
         remember: Dict[str, Optional[StoredValue]] = {}
         for write in plan:
             blob = write.row
             remember[blob.channel] = write.stored
             stored_type, stored_bytes = pack(blob.type, blob.blob)
             if blob.base_version is None:
-                step.snapshots.append((blob.channel, blob.version, stored_type, stored_bytes))
-            else:
-                step.deltas.append(
-                    (blob.channel, blob.version, stored_type, stored_bytes, blob.base_version)
+                rows.add_snapshot(
+                    thread_id, checkpoint_ns, blob.channel, blob.version, stored_type, stored_bytes
                 )
-        step.params["channel_versions"] = json.dumps(
+            else:
+                rows.add_delta(
+                    thread_id, checkpoint_ns, blob.channel, blob.version, stored_type,
+                    stored_bytes, blob.base_version,
+                )  # fmt: skip
+            if write.stored is None:
+                known.pop(blob.channel, None)
+            else:
+                known[blob.channel] = write.stored
+        versions = json.dumps(
             {channel: str(version) for channel, version in checkpoint["channel_versions"].items()}
         )
-        for checkpoint_id, rows in task_rows:
-            step.add_writes(checkpoint_id, [_packed(r) for r in rows])
-        sql, params = step.statement(shallow=self.shallow, expiry=self._expiry_times())
-        # fetch: in a caller's pipeline, waiting for the row is what surfaces a failure here.
-        yield Query(sql, params, fetch=True)
+        rows.add_checkpoint(row, versions)
         return StepCommit(
             checkpoint_config(thread_id, checkpoint_ns, row.checkpoint_id),
             thread_id,
@@ -370,27 +412,6 @@ class PostgresCheckpointCore:
         """Call once a put's transaction is committed: its values become cache entries."""
         self.values.update(commit.thread_id, commit.checkpoint_ns, commit.remember)
         return commit.config
-
-    def put_writes(
-        self,
-        serde: SerializerProtocol,
-        config: RunnableConfig,
-        writes: Sequence[Tuple[str, Any]],
-        task_id: str,
-        task_path: str,
-    ) -> Operation[None]:
-        thread_id, checkpoint_ns = thread_address(config)
-        checkpoint_id = get_checkpoint_id(config)
-        if checkpoint_id is None:
-            raise ValueError(
-                "put_writes needs config['configurable']['checkpoint_id']: writes belong to the "
-                "checkpoint their task ran from. Pass the config returned by put()."
-            )
-        step = StepRows(thread_id, checkpoint_ns)
-        rows = encode_write_rows(serde, writes, task_id, task_path)
-        step.add_writes(checkpoint_id, [_packed(r) for r in rows])
-        sql, params = step.statement(expiry=self._expiry_times())
-        yield Query(sql, params, fetch=True)
 
     def delete_thread(self, thread_id: str) -> Operation[None]:
         for table in (*THREAD_TABLES, EXPIRY_TABLE):
@@ -447,6 +468,16 @@ def decode_stored_checkpoint(
     if "channel_versions" not in stored and versions_text is not None:
         stored["channel_versions"] = json.loads(versions_text)
     return stored
+
+
+def _writes_checkpoint_id(config: RunnableConfig) -> str:
+    checkpoint_id = get_checkpoint_id(config)
+    if checkpoint_id is None:
+        raise ValueError(
+            "put_writes needs config['configurable']['checkpoint_id']: writes belong to the "
+            "checkpoint their task ran from. Pass the config returned by put()."
+        )
+    return checkpoint_id
 
 
 def _without_versions(checkpoint: Checkpoint) -> Any:

@@ -1,20 +1,22 @@
-"""The one statement that stores a step: value rows, checkpoint row and task writes.
+"""The one statement that stores steps: value rows, checkpoint rows and task writes.
 
-A single statement is its own transaction on an autocommit connection, so a step is atomic and
-costs one round trip without ``BEGIN``/``COMMIT`` or pipeline mode. Its parts are
-data-modifying ``WITH`` queries fed by arrays (``unnest``); each reads from ``lock`` (the
-thread's shared advisory lock, see ``_core.THREAD_LOCK``), so none runs before the lock is held.
+A single statement is its own transaction on an autocommit connection, so what it stores is
+atomic and costs one round trip without ``BEGIN``/``COMMIT`` or pipeline mode. It may hold
+several steps, of several threads (``PostgresSaver.put_batch``). Its parts are data-modifying
+``WITH`` queries fed by arrays (``unnest``); each reads from ``lock`` (the shared advisory lock
+of every thread written, see ``_core.THREAD_LOCK``), so none runs before the locks are held.
 
-All parts see the rows as they were when the statement began, never each other's: the rows a
-delta extends are always of an earlier step, and the deletes (an expired thread starting anew,
-a shallow saver dropping its previous checkpoint) see only rows stored before this one.
+All parts see the rows as they were when the statement began, never each other's. So a delta
+whose base row is written by the same statement is not checked against the table (it is known
+to be there once the statement commits), and the deletes (an expired thread starting anew, a
+shallow saver dropping its previous checkpoint) see only rows stored before this statement.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from stategraph.checkpoint._rows import CheckpointRow, WriteRow
 from stategraph.checkpoint.postgres._expiry import EXPIRY_TABLE
@@ -25,42 +27,53 @@ _CHECKPOINTS = "stategraph_checkpoints"
 _BLOBS = "stategraph_checkpoint_blobs"
 _WRITES = "stategraph_checkpoint_writes"
 
-_LOCK = "lock AS (SELECT pg_advisory_xact_lock_shared(hashtextextended(%(thread_id)s, 0)))"
+_LOCK = (
+    "lock AS (SELECT count(pg_advisory_xact_lock_shared(hashtextextended(t, 0))) "
+    "FROM unnest(%(threads)s::text[]) AS t)"
+)
 _EXPIRED = (
-    f"EXISTS (SELECT 1 FROM {EXPIRY_TABLE} "
-    "WHERE thread_id = %(thread_id)s AND expires_at <= %(now)s)"
+    f"expired AS (SELECT thread_id FROM {EXPIRY_TABLE} "
+    "WHERE thread_id = ANY(%(threads)s::text[]) AND expires_at <= %(now)s)"
 )
 _SNAPSHOTS = f"""snapshots AS (
     INSERT INTO {_BLOBS} (thread_id, checkpoint_ns, channel, version, type, blob, base_version)
-    SELECT %(thread_id)s, %(checkpoint_ns)s, s.channel, s.version, s.type, s.blob, NULL
-    FROM lock, unnest(%(s_channels)s::text[], %(s_versions)s::text[], %(s_types)s::text[],
-                      %(s_blobs)s::bytea[]) AS s(channel, version, type, blob)
+    SELECT s.thread_id, s.checkpoint_ns, s.channel, s.version, s.type, s.blob, NULL
+    FROM lock, unnest(%(s_threads)s::text[], %(s_nss)s::text[], %(s_channels)s::text[],
+                      %(s_versions)s::text[], %(s_types)s::text[], %(s_blobs)s::bytea[])
+        AS s(thread_id, checkpoint_ns, channel, version, type, blob)
     ON CONFLICT (thread_id, checkpoint_ns, channel, version)
     DO UPDATE SET type = EXCLUDED.type, blob = EXCLUDED.blob, base_version = NULL
 )"""
-# A delta is stored only if the row it extends is there, locked against deletion until commit
-# (FOR KEY SHARE blocks only a concurrent delete of that row); otherwise the statement fails
-# with MISSING_BASE_SQLSTATE and the saver stores the step again with full values.
+# A delta whose base is an earlier statement's is stored only if that row is there, locked
+# against deletion until commit (FOR KEY SHARE blocks only a concurrent delete of that row);
+# otherwise the statement fails with MISSING_BASE_SQLSTATE and the saver stores the steps again
+# with full values. d.checked is false for a delta whose base this statement writes.
 _DELTAS = f"""deltas AS (
     INSERT INTO {_BLOBS} (thread_id, checkpoint_ns, channel, version, type, blob, base_version)
-    SELECT %(thread_id)s, %(checkpoint_ns)s, d.channel, d.version, d.type, d.blob, d.base
-    FROM lock, unnest(%(d_channels)s::text[], %(d_versions)s::text[], %(d_types)s::text[],
-                      %(d_blobs)s::bytea[], %(d_bases)s::text[])
-        AS d(channel, version, type, blob, base)
-    WHERE CASE WHEN EXISTS (
+    SELECT d.thread_id, d.checkpoint_ns, d.channel, d.version, d.type, d.blob, d.base
+    FROM lock, unnest(%(d_threads)s::text[], %(d_nss)s::text[], %(d_channels)s::text[],
+                      %(d_versions)s::text[], %(d_types)s::text[], %(d_blobs)s::bytea[],
+                      %(d_bases)s::text[], %(d_checked)s::boolean[])
+        AS d(thread_id, checkpoint_ns, channel, version, type, blob, base, checked)
+    WHERE CASE WHEN NOT d.checked THEN TRUE WHEN EXISTS (
         SELECT 1 FROM {_BLOBS} AS b
-        WHERE b.thread_id = %(thread_id)s AND b.checkpoint_ns = %(checkpoint_ns)s
+        WHERE b.thread_id = d.thread_id AND b.checkpoint_ns = d.checkpoint_ns
           AND b.channel = d.channel AND b.version = d.base
         FOR KEY SHARE
     ){{live}} THEN TRUE ELSE stategraph_checkpoint_missing_base(d.channel, d.base) END
     ON CONFLICT (thread_id, checkpoint_ns, channel, version) DO NOTHING
 )"""
-_CHECKPOINT = f"""checkpoint AS (
+_CHECKPOINT_ARRAYS = (
+    "unnest(%(c_threads)s::text[], %(c_nss)s::text[], %(c_ids)s::text[], %(c_parents)s::text[], "
+    "%(c_types)s::text[], %(c_blobs)s::bytea[], %(c_versions)s::text[], %(c_metadata)s::text[]) "
+    "AS c(thread_id, checkpoint_ns, checkpoint_id, parent, type, checkpoint, versions, metadata)"
+)
+_CHECKPOINT = f"""checkpoints AS (
     INSERT INTO {_CHECKPOINTS} (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id,
                                type, checkpoint, channel_versions, metadata)
-    SELECT %(thread_id)s, %(checkpoint_ns)s, %(checkpoint_id)s, %(parent_checkpoint_id)s,
-           %(type)s, %(checkpoint)s, %(channel_versions)s::json, %(metadata)s::jsonb
-    FROM lock
+    SELECT c.thread_id, c.checkpoint_ns, c.checkpoint_id, c.parent, c.type, c.checkpoint,
+           c.versions::json, c.metadata::jsonb
+    FROM lock, {_CHECKPOINT_ARRAYS}
     ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET
         parent_checkpoint_id = EXCLUDED.parent_checkpoint_id, type = EXCLUDED.type,
         checkpoint = EXCLUDED.checkpoint, channel_versions = EXCLUDED.channel_versions,
@@ -69,12 +82,14 @@ _CHECKPOINT = f"""checkpoint AS (
 _WRITE_PART = f"""{{name}} AS (
     INSERT INTO {_WRITES} (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type,
                           blob, task_path)
-    SELECT %(thread_id)s, %(checkpoint_ns)s, w.checkpoint_id, w.task_id, w.idx, w.channel,
+    SELECT w.thread_id, w.checkpoint_ns, w.checkpoint_id, w.task_id, w.idx, w.channel,
            w.type, w.blob, w.task_path
-    FROM lock, unnest(%({{p}}checkpoint_ids)s::text[], %({{p}}task_ids)s::text[],
+    FROM lock, unnest(%({{p}}threads)s::text[], %({{p}}nss)s::text[],
+                      %({{p}}checkpoint_ids)s::text[], %({{p}}task_ids)s::text[],
                       %({{p}}idx)s::int[], %({{p}}channels)s::text[], %({{p}}types)s::text[],
                       %({{p}}blobs)s::bytea[], %({{p}}task_paths)s::text[])
-        AS w(checkpoint_id, task_id, idx, channel, type, blob, task_path)
+        AS w(thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, blob,
+             task_path)
     ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) {{on_conflict}}
 )"""
 _REPLACE = (
@@ -82,27 +97,28 @@ _REPLACE = (
     "task_path = EXCLUDED.task_path"
 )
 _RENEW = f"""renewed AS (
-    INSERT INTO {EXPIRY_TABLE} (thread_id, expires_at) SELECT %(thread_id)s, %(expires_at)s
-    FROM lock
+    INSERT INTO {EXPIRY_TABLE} (thread_id, expires_at)
+    SELECT t, %(expires_at)s FROM lock, unnest(%(threads)s::text[]) AS t
     ON CONFLICT (thread_id) DO UPDATE SET expires_at = EXCLUDED.expires_at
 )"""
+# One checkpoint per namespace: a shallow saver stores one step per statement.
 _SHALLOW = (
     f"""older_checkpoints AS (
-    DELETE FROM {_CHECKPOINTS} WHERE thread_id = %(thread_id)s
-      AND checkpoint_ns = %(checkpoint_ns)s AND checkpoint_id <> %(checkpoint_id)s
-      AND EXISTS (SELECT 1 FROM lock)
+    DELETE FROM {_CHECKPOINTS} AS o USING lock, {_CHECKPOINT_ARRAYS}
+    WHERE o.thread_id = c.thread_id AND o.checkpoint_ns = c.checkpoint_ns
+      AND o.checkpoint_id <> c.checkpoint_id
 )""",
     f"""older_writes AS (
-    DELETE FROM {_WRITES} WHERE thread_id = %(thread_id)s
-      AND checkpoint_ns = %(checkpoint_ns)s AND checkpoint_id <> %(checkpoint_id)s
-      AND EXISTS (SELECT 1 FROM lock)
+    DELETE FROM {_WRITES} AS o USING lock, {_CHECKPOINT_ARRAYS}
+    WHERE o.thread_id = c.thread_id AND o.checkpoint_ns = c.checkpoint_ns
+      AND o.checkpoint_id <> c.checkpoint_id
 )""",
     f"""unused_blobs AS (
-    DELETE FROM {_BLOBS} AS b WHERE thread_id = %(thread_id)s
-      AND checkpoint_ns = %(checkpoint_ns)s AND EXISTS (SELECT 1 FROM lock)
+    DELETE FROM {_BLOBS} AS o USING lock, {_CHECKPOINT_ARRAYS}
+    WHERE o.thread_id = c.thread_id AND o.checkpoint_ns = c.checkpoint_ns
       AND NOT EXISTS (
-          SELECT 1 FROM json_each_text(%(channel_versions)s::json) AS kept(channel, version)
-          WHERE kept.channel = b.channel AND kept.version = b.version
+          SELECT 1 FROM json_each_text(c.versions::json) AS kept(channel, version)
+          WHERE kept.channel = o.channel AND kept.version = o.version
       )
 )""",
 )
@@ -112,7 +128,7 @@ _SHALLOW = (
 def _statement(
     snapshots: bool,
     deltas: bool,
-    checkpoint: bool,
+    checkpoints: bool,
     replace_writes: bool,
     keep_writes: bool,
     shallow: bool,
@@ -121,23 +137,25 @@ def _statement(
     parts = [_LOCK]
     if expiry:
         # An expired thread is gone even before the sweeper comes: a write starts it anew.
+        parts.append(_EXPIRED)
         for name, table in (("expired_c", _CHECKPOINTS), ("expired_b", _BLOBS), ("expired_w", _WRITES)):
             parts.append(
-                f"{name} AS (DELETE FROM {table} WHERE thread_id = %(thread_id)s "
-                f"AND {_EXPIRED} AND EXISTS (SELECT 1 FROM lock))"
+                f"{name} AS (DELETE FROM {table} WHERE thread_id IN (SELECT thread_id FROM expired) "
+                "AND EXISTS (SELECT 1 FROM lock))"
             )
         parts.append(_RENEW)
     if snapshots:
         parts.append(_SNAPSHOTS)
     if deltas:
-        parts.append(_DELTAS.format(live=f" AND NOT {_EXPIRED}" if expiry else ""))
-    if checkpoint:
+        live = " AND NOT EXISTS (SELECT 1 FROM expired AS e WHERE e.thread_id = d.thread_id)"
+        parts.append(_DELTAS.format(live=live if expiry else ""))
+    if checkpoints:
         parts.append(_CHECKPOINT)
     if replace_writes:
         parts.append(_WRITE_PART.format(name="replaced", p="r_", on_conflict=_REPLACE))
     if keep_writes:
         parts.append(_WRITE_PART.format(name="kept", p="k_", on_conflict="DO NOTHING"))
-    if shallow and checkpoint:
+    if shallow and checkpoints:
         parts.extend(_SHALLOW)
     # Compact: psycopg caches the parsing of statements up to 4 KiB only.
     return " ".join(("WITH " + ", ".join(parts) + " SELECT 1 FROM lock").split())
@@ -145,18 +163,54 @@ def _statement(
 
 @dataclass
 class StepRows:
-    """The rows of one step (or of one task's writes), gathered into the statement's arrays."""
+    """The rows of one or more steps (or task writes), gathered into the statement's arrays.
 
-    thread_id: str
-    checkpoint_ns: str
-    params: Dict[str, Any] = field(default_factory=dict)
-    snapshots: List[Tuple[str, str, str, bytes]] = field(default_factory=list)
-    deltas: List[Tuple[str, str, str, bytes, str]] = field(default_factory=list)
-    checkpoint: Optional[CheckpointRow] = None
-    writes: List[Tuple[str, WriteRow]] = field(default_factory=list)  # (checkpoint_id, row)
+    A row added again under the same key replaces the earlier one (the later step wrote it).
+    """
 
-    def add_writes(self, checkpoint_id: str, rows: Sequence[WriteRow]) -> None:
-        self.writes.extend((checkpoint_id, row) for row in rows)
+    # (thread_id, checkpoint_ns, channel, version) -> (type, blob)
+    snapshots: Dict[Tuple[str, str, str, str], Tuple[str, bytes]] = field(default_factory=dict)
+    # (thread_id, checkpoint_ns, channel, version) -> (type, blob, base_version, checked)
+    deltas: Dict[Tuple[str, str, str, str], Tuple[str, bytes, str, bool]] = field(
+        default_factory=dict
+    )
+    # (thread_id, checkpoint_ns, checkpoint_id) -> (row, channel_versions JSON)
+    checkpoints: Dict[Tuple[str, str, str], Tuple[CheckpointRow, str]] = field(
+        default_factory=dict
+    )
+    # (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) -> row
+    writes: Dict[Tuple[str, str, str, str, int], WriteRow] = field(default_factory=dict)
+    threads: Dict[str, None] = field(default_factory=dict)  # in first-written order
+
+    def add_snapshot(self, thread_id: str, ns: str, channel: str, version: str, type_: str, blob: bytes) -> None:
+        self.threads.setdefault(thread_id)
+        key = (thread_id, ns, channel, version)
+        self.deltas.pop(key, None)
+        self.snapshots[key] = (type_, blob)
+
+    def add_delta(
+        self, thread_id: str, ns: str, channel: str, version: str, type_: str, blob: bytes, base: str
+    ) -> None:
+        self.threads.setdefault(thread_id)
+        key = (thread_id, ns, channel, version)
+        base_key = (thread_id, ns, channel, base)
+        checked = base_key not in self.snapshots and base_key not in self.deltas
+        self.snapshots.pop(key, None)
+        self.deltas[key] = (type_, blob, base, checked)
+
+    def add_checkpoint(self, row: CheckpointRow, channel_versions: str) -> None:
+        self.threads.setdefault(row.thread_id)
+        self.checkpoints[(row.thread_id, row.checkpoint_ns, row.checkpoint_id)] = (
+            row,
+            channel_versions,
+        )
+
+    def add_writes(self, thread_id: str, ns: str, checkpoint_id: str, rows: List[WriteRow]) -> None:
+        self.threads.setdefault(thread_id)
+        for row in rows:
+            key = (thread_id, ns, checkpoint_id, row.task_id, row.idx)
+            if row.replaces or key not in self.writes:
+                self.writes[key] = row  # a kept write stays as first stored, as in the table
 
     def statement(
         self,
@@ -164,44 +218,53 @@ class StepRows:
         shallow: bool = False,
         expiry: Optional[Tuple[float, float]] = None,  # (now, expires_at)
     ) -> Tuple[str, Dict[str, Any]]:
-        params = self.params
-        params["thread_id"] = self.thread_id
-        params["checkpoint_ns"] = self.checkpoint_ns
+        params: Dict[str, Any] = {"threads": list(self.threads)}
         if expiry is not None:
             params["now"], params["expires_at"] = expiry
-        for prefix, columns, rows in (
-            ("s_", ("channels", "versions", "types", "blobs"), self.snapshots),
-            ("d_", ("channels", "versions", "types", "blobs", "bases"), self.deltas),
-        ):
-            if rows:
-                for name, values in zip(columns, zip(*rows)):
-                    params[prefix + name] = list(values)
-        replaced = [(cid, row) for cid, row in self.writes if row.replaces]
-        kept = [(cid, row) for cid, row in self.writes if not row.replaces]
+        if self.snapshots:
+            keys, values = zip(*self.snapshots.items())
+            _columns(params, "s_", ("threads", "nss", "channels", "versions"), keys)
+            _columns(params, "s_", ("types", "blobs"), values)
+        if self.deltas:
+            keys, values = zip(*self.deltas.items())
+            _columns(params, "d_", ("threads", "nss", "channels", "versions"), keys)
+            _columns(params, "d_", ("types", "blobs", "bases", "checked"), values)
+        if self.checkpoints:
+            entries = list(self.checkpoints.values())
+            params["c_threads"] = [row.thread_id for row, _ in entries]
+            params["c_nss"] = [row.checkpoint_ns for row, _ in entries]
+            params["c_ids"] = [row.checkpoint_id for row, _ in entries]
+            params["c_parents"] = [row.parent_checkpoint_id for row, _ in entries]
+            params["c_types"] = [row.type for row, _ in entries]
+            params["c_blobs"] = [row.checkpoint for row, _ in entries]
+            params["c_versions"] = [versions for _, versions in entries]
+            params["c_metadata"] = [row.metadata for row, _ in entries]
+        replaced = [(key, row) for key, row in self.writes.items() if row.replaces]
+        kept = [(key, row) for key, row in self.writes.items() if not row.replaces]
         for prefix, rows in (("r_", replaced), ("k_", kept)):
             if not rows:
                 continue
-            params[prefix + "checkpoint_ids"] = [cid for cid, _ in rows]
+            params[prefix + "threads"] = [key[0] for key, _ in rows]
+            params[prefix + "nss"] = [key[1] for key, _ in rows]
+            params[prefix + "checkpoint_ids"] = [key[2] for key, _ in rows]
             params[prefix + "task_ids"] = [row.task_id for _, row in rows]
             params[prefix + "idx"] = [row.idx for _, row in rows]
             params[prefix + "channels"] = [row.channel for _, row in rows]
             params[prefix + "types"] = [row.type for _, row in rows]
             params[prefix + "blobs"] = [row.value for _, row in rows]
             params[prefix + "task_paths"] = [row.task_path for _, row in rows]
-        row = self.checkpoint
-        if row is not None:
-            params["checkpoint_id"] = row.checkpoint_id
-            params["parent_checkpoint_id"] = row.parent_checkpoint_id
-            params["type"] = row.type
-            params["checkpoint"] = row.checkpoint
-            params["metadata"] = row.metadata
         sql = _statement(
             bool(self.snapshots),
             bool(self.deltas),
-            row is not None,
+            bool(self.checkpoints),
             bool(replaced),
             bool(kept),
             shallow,
             expiry is not None,
         )
         return sql, params
+
+
+def _columns(params: Dict[str, Any], prefix: str, names: Tuple[str, ...], rows: Tuple[Any, ...]) -> None:
+    for name, values in zip(names, zip(*rows)):
+        params[prefix + name] = list(values)

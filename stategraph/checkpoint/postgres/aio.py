@@ -171,23 +171,8 @@ class AsyncPostgresSaver(BasePostgresSaver):
         new_versions: ChannelVersions,
         writes: Sequence[TaskWrites] = (),
     ) -> RunnableConfig:
-        core = self._core
-        try:
-            commit = await self._run(
-                core.put_step(self.serde, config, checkpoint, metadata, new_versions, writes),
-                "none",  # one statement: its own transaction
-            )
-        except Exception as error:
-            if not lost_delta_base(error):
-                raise
-            commit = await self._run(
-                core.put_step(
-                    self.serde, config, checkpoint, metadata, new_versions, writes,
-                    snapshots_only=True,
-                ),
-                "none",
-            )  # fmt: skip
-        return core.committed(commit)
+        calls = [("step", config, checkpoint, metadata, new_versions, writes)]
+        return (await self.aput_batch(calls))[0]
 
     async def aput_writes(
         self,
@@ -196,9 +181,25 @@ class AsyncPostgresSaver(BasePostgresSaver):
         task_id: str,
         task_path: str = "",
     ) -> None:
-        await self._run(
-            self._core.put_writes(self.serde, config, writes, task_id, task_path), "none"
-        )
+        await self.aput_batch([("writes", config, writes, task_id, task_path)])
+
+    async def aput_batch(self, calls: Sequence[Tuple[Any, ...]]) -> List[RunnableConfig]:
+        """Store several puts and task writes, of any threads, in one transaction and one
+        round trip, in order; returns the config of each checkpoint put.
+
+        Each call is ``("put", config, checkpoint, metadata, new_versions)``, ``("step", config,
+        checkpoint, metadata, new_versions, task_writes)`` or ``("writes", config, writes,
+        task_id, task_path)``. The engine hands a busy saver what queued up meanwhile this way.
+        """
+        core = self._core
+        try:
+            commits = await self._run(core.put_batch(self.serde, calls), "none")
+        except Exception as error:
+            if not lost_delta_base(error):
+                raise
+            # A value these steps extend was deleted meanwhile: store them with full values.
+            commits = await self._run(core.put_batch(self.serde, calls, snapshots_only=True), "none")
+        return [core.committed(commit) for commit in commits]
 
     async def adelete_thread(self, thread_id: str) -> None:
         await self._run(self._core.delete_thread(thread_id), "write")
@@ -300,6 +301,9 @@ class AsyncPostgresSaver(BasePostgresSaver):
         task_path: str = "",
     ) -> None:
         self._from_other_thread(self.aput_writes(config, writes, task_id, task_path))
+
+    def put_batch(self, calls: Sequence[Tuple[Any, ...]]) -> List[RunnableConfig]:
+        return self._from_other_thread(self.aput_batch(calls))
 
     def delete_thread(self, thread_id: str) -> None:
         self._from_other_thread(self.adelete_thread(thread_id))

@@ -10,8 +10,9 @@ of ``PostgresSaver`` with ``durability="exit"``, or ``PostgresSaver.prune``.
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, List, Sequence, Tuple
 
+from stategraph.checkpoint._types import RunnableConfig
 from stategraph.checkpoint.postgres import PostgresSaver
 from stategraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
@@ -37,6 +38,11 @@ class ShallowPostgresSaver(PostgresSaver):
         _warn_deprecated("ShallowPostgresSaver", "PostgresSaver")
         super().__init__(conn, pipe, serde, **kwargs)
 
+    def put_batch(self, calls: Sequence[Tuple[Any, ...]]) -> List[RunnableConfig]:
+        # Each statement replaces a namespace's one checkpoint: one step per statement.
+        one_by_one = super().put_batch
+        return [config for call in calls for config in one_by_one([call])]
+
 
 class AsyncShallowPostgresSaver(AsyncPostgresSaver):
     """``AsyncPostgresSaver`` that keeps only the latest checkpoint of each thread namespace."""
@@ -46,3 +52,9 @@ class AsyncShallowPostgresSaver(AsyncPostgresSaver):
     def __init__(self, conn: Any, pipe: Any = None, serde: Any = None, **kwargs: Any) -> None:
         _warn_deprecated("AsyncShallowPostgresSaver", "AsyncPostgresSaver")
         super().__init__(conn, pipe, serde, **kwargs)
+
+    async def aput_batch(self, calls: Sequence[Tuple[Any, ...]]) -> List[RunnableConfig]:
+        configs: List[RunnableConfig] = []
+        for call in calls:
+            configs.extend(await super().aput_batch([call]))
+        return configs
