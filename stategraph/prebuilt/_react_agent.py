@@ -24,6 +24,7 @@ from langchain_core.tools import BaseTool
 from pydantic import BaseModel
 from typing_extensions import NotRequired, TypedDict
 
+from stategraph._deprecated import take_renamed
 from stategraph._constants import END
 from stategraph.graph._message import add_messages
 from stategraph.managed import RemainingSteps
@@ -235,8 +236,7 @@ def create_react_agent(
     """
     from stategraph.graph import StateGraph
 
-    if "config_schema" in deprecated_kwargs:
-        context_schema = context_schema or deprecated_kwargs.pop("config_schema")
+    context_schema = context_schema or take_renamed(deprecated_kwargs, "config_schema")
     if deprecated_kwargs:
         raise TypeError(f"create_react_agent() got unexpected keyword arguments: {deprecated_kwargs}")
     if version not in ("v1", "v2"):
@@ -314,15 +314,15 @@ def create_react_agent(
     def should_continue(state: Any) -> str | list[Send]:
         last = get_state_value(state, "messages")[-1]
         if not isinstance(last, AIMessage) or not last.tool_calls:
-            return "post_model_hook" if post_model_hook is not None else finish
+            return finish
         if version == "v1":
             return "tools"
-        if post_model_hook is not None:
-            return "post_model_hook"
         return _tool_sends(last.tool_calls, state)
 
-    agent_paths = ["post_model_hook"] if post_model_hook is not None else ["tools", finish]
-    workflow.add_conditional_edges("agent", should_continue, path_map=agent_paths)
+    if post_model_hook is not None:
+        workflow.add_edge("agent", "post_model_hook")  # the hook decides where to go next
+    else:
+        workflow.add_conditional_edges("agent", should_continue, path_map=["tools", finish])
 
     if post_model_hook is not None:
 

@@ -83,6 +83,9 @@ class SqliteCore:
     ) -> None:
         self.index: Optional[IndexPlan] = make_index_plan(index)
         self.ttl = ttl
+        # As LangGraph's SqliteStore: reads push expiry back only when the ttl says
+        # refresh_on_read=True outright (its other stores take a missing key as True).
+        self.refreshes_on_read = bool(ttl and ttl.get("refresh_on_read", False))
         self.clock = clock
         self.loads: Deserializer = deserializer or json.loads
 
@@ -187,7 +190,7 @@ class SqliteCore:
         )
         if not rows:
             return None
-        if op.refresh_ttl:
+        if op.refresh_ttl and self.refreshes_on_read:
             yield from self._refresh([rows[0]], now)
         return self._item(rows[0])
 
@@ -218,7 +221,7 @@ class SqliteCore:
                 offset=op.offset,
                 limit=op.limit,
             )
-        if op.refresh_ttl:
+        if op.refresh_ttl and self.refreshes_on_read:
             yield from self._refresh([row for row, _ in window], now)
         values = {id(row): value for row, value in matching}
         return [_search_item(row, values[id(row)], score) for row, score in window]

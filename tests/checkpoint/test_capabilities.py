@@ -97,7 +97,7 @@ def test_a_subclass_that_redeclares_the_shortcuts_keeps_them() -> None:
 
 
 def test_batches_are_used_only_when_put_batch_covers_every_overridden_method() -> None:
-    psycopg = pytest.importorskip("psycopg")  # noqa: F841 - the PostgreSQL savers need it
+    pytest.importorskip("psycopg")  # the PostgreSQL savers need it
     from stategraph.checkpoint.postgres import PostgresSaver
     from stategraph.checkpoint.postgres.shallow import ShallowPostgresSaver
 

@@ -318,3 +318,19 @@ async def test_async_store_sync_methods_refuse_the_event_loop_thread() -> None:
     async with AsyncSqliteStore.from_conn_string(":memory:") as store:
         with pytest.raises(asyncio.InvalidStateError, match="await store.aget"):
             store.get(("t",), "k")
+
+
+async def test_a_ttl_without_refresh_on_read_refreshes_as_langgraphs_store_of_that_kind(
+    sql_factory: StoreFactory, clock: FakeClock
+) -> None:
+    # LangGraph's SqliteStore pushes expiry back on reads only with refresh_on_read=True
+    # given outright; its PostgresStore (as the TTLConfig docs say) also when the key is absent.
+    store = await sql_factory.open(ttl={"default_ttl": 10})
+    await store.put(("t",), "k", {"v": 1})
+
+    clock.advance(minutes=8)
+    assert await store.get(("t",), "k") is not None
+    clock.advance(minutes=3)
+
+    refreshed = sql_factory.backend.startswith("postgres")
+    assert (await store.get(("t",), "k") is not None) is refreshed
