@@ -7,6 +7,7 @@ differ only in how they call the node body and how they sleep between retries.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import replace
 from typing import Any, Optional
@@ -29,6 +30,8 @@ from stategraph.pregel._node import Task
 from stategraph.pregel._read import read_fresh
 from stategraph.pregel._timeout import run_with_timeout, watch_progress
 from stategraph.types import Command, RetryPolicy
+
+logger = logging.getLogger("stategraph.pregel")
 
 
 def _matching_policy(policies: Any, error: BaseException) -> Optional[RetryPolicy]:
@@ -139,7 +142,7 @@ def run_task(loop: Any, task: Task, context: TaskContext) -> None:
 def _traced_input(task: Task) -> Any:
     policy = task.node.trace_policy
     if policy is not None and policy.process_inputs is not None:
-        return policy.process_inputs(task.input)
+        return _processed(policy.process_inputs, task.input, task)
     return task.input
 
 
@@ -147,8 +150,21 @@ def _traced_output(task: Task) -> Any:
     output = {key: value for key, value in task.writes if not key.startswith("branch:")}
     policy = task.node.trace_policy
     if policy is not None and policy.process_outputs is not None:
-        return policy.process_outputs(output)
+        return _processed(policy.process_outputs, output, task)
     return output
+
+
+def _processed(processor: Any, value: Any, task: Task) -> Any:
+    # What a trace records must never stop the run: a failing processor records the value as is.
+    try:
+        return processor(value)
+    except Exception:  # noqa: BLE001 - logged, and the untransformed value traced
+        logger.warning(
+            "TracePolicy processor of node %r failed; tracing the value as is.",
+            task.name,
+            exc_info=True,
+        )
+        return value
 
 
 def _interrupt_error(task: Task) -> Optional[BaseException]:

@@ -185,6 +185,24 @@ def test_a_trace_policy_changes_only_what_the_node_run_records() -> None:
     assert final["data"]["output"]["messages"][-1].content == "reply"
 
 
+def test_a_failing_trace_policy_processor_records_the_value_as_is() -> None:
+    def boom(_: Any) -> Any:
+        raise RuntimeError("processor failed")
+
+    policy = TracePolicy(process_inputs=boom, process_outputs=boom)
+    graph = (
+        StateGraph(MessagesState)
+        .add_node("node", lambda state: {"messages": [AIMessage("reply", id="r1")]}, trace_policy=policy)
+        .add_edge(START, "node")
+        .compile()
+    )
+    events = collect(graph, {"messages": [("user", "hi")]})
+    start = next(e for e in events if e["event"] == "on_chain_start" and e["name"] == "node")
+    end = next(e for e in events if e["event"] == "on_chain_end" and e["name"] == "node")
+    assert start["data"]["input"]["messages"][0].content == "hi"
+    assert end["data"]["output"]["messages"][0].content == "reply"
+
+
 def test_stream_events_gives_the_same_events_synchronously() -> None:
     events = list(agent_graph().stream_events({"messages": [("user", "add 1 and 2")]}, version="v2"))
     assert [(e["event"], e["name"], sorted(e["tags"])) for e in events] == LANGGRAPH_AGENT_EVENTS

@@ -10,6 +10,7 @@ explicit ``pickle_fallback=True`` opt-in.
 from __future__ import annotations
 
 import importlib
+import logging
 import json
 import pickle
 import sys
@@ -57,6 +58,16 @@ EXT_DELTA_SNAPSHOT = 7
 AllowedMsgpackModules = Union[bool, Iterable[Union[type, tuple[str, ...], str]], None]
 
 
+logger = logging.getLogger("stategraph.checkpoint.serde")
+
+
+def _langchain_reviver(reviver_class: Any) -> Any:
+    # LangChain's core types (messages, documents, prompts...), which LangGraph stored this way.
+    try:
+        return reviver_class(allowed_objects="core")
+    except TypeError:  # an older langchain-core without allowed_objects
+        return reviver_class()
+
 class JsonPlusSerializer:
     """Serialize checkpoint values to ``(tag, bytes)``.
 
@@ -85,6 +96,11 @@ class JsonPlusSerializer:
         allowed_msgpack_modules: AllowedMsgpackModules = None,
     ) -> None:
         self.pickle_fallback = bool(pickle_fallback)
+        self._allowed_json_modules: Any = (
+            True
+            if allowed_json_modules is True
+            else {tuple(entry) for entry in allowed_json_modules or ()}
+        )
         if self.pickle_fallback:
             warnings.warn(
                 "JsonPlusSerializer(pickle_fallback=True) unpickles stored checkpoint bytes, "
@@ -136,6 +152,7 @@ class JsonPlusSerializer:
                 pickle_fallback=self.pickle_fallback,
                 allowed_msgpack_modules=True if self._allow_imported else None,
             )
+        clone._allowed_json_modules = self._allowed_json_modules
         clone._allowed_classes.update(self._allowed_classes)
         clone._allowed_names.update(self._allowed_names)
         clone._allowed_modules.update(self._allowed_modules)
@@ -169,9 +186,10 @@ class JsonPlusSerializer:
         if tag == "bytearray":
             return bytearray(payload)
         if tag == "json":
-            # Plain JSON data only; LangChain constructor envelopes are not revived.
+            # LangGraph's format before msgpack: constructor envelopes are revived (see
+            # _revive_json); anything else comes back as plain JSON data.
             try:
-                return json.loads(payload)
+                return json.loads(payload, object_hook=self._revive_json)
             except ValueError as error:
                 raise DeserializationError(f"Stored JSON is invalid: {error}") from error
         if tag == "pickle":
@@ -186,6 +204,51 @@ class JsonPlusSerializer:
             f"Unknown serialization tag {tag!r}: these bytes were written by another serializer "
             "(an encrypted one needs EncryptedSerializer with the same key)."
         )
+
+    # -- LangGraph's JSON format ------------------------------------------------------------
+
+    def _revive_json(self, value: dict[str, Any]) -> Any:
+        """An object for a constructor envelope of LangGraph's JSON format, as LangGraph revives
+        it: ``lc: 2`` for registered types (with ``langgraph.`` read as ``stategraph.``) or
+        symbols named in ``allowed_json_modules``; ``lc: 1`` (LangChain's) by LangChain's own
+        reviver and its allow-list. Other envelopes stay dicts, with a warning."""
+        if value.get("type") != "constructor" or not isinstance(value.get("id"), list):
+            return value
+        if value.get("lc") == 1:
+            try:
+                from langchain_core.load.load import Reviver
+            except ImportError:  # pragma: no cover - LangChain values imply langchain-core
+                return value
+            return _langchain_reviver(Reviver)(value)
+        if value.get("lc") != 2 or len(value["id"]) < 2 or not all(isinstance(p, str) for p in value["id"]):
+            return value
+        *module_path, name = value["id"]
+        module = ".".join(module_path)
+        if module_path[0] == "langgraph":
+            module = "stategraph" + module[len("langgraph"):]
+        codec = REGISTRY.for_key(f"{module}:{name}")
+        cls: Any = codec.cls if codec is not None else None
+        if cls is None:
+            allowed = self._allowed_json_modules
+            if allowed is not True and tuple(value["id"]) not in allowed:
+                logger.warning(
+                    "Refused to revive JSON constructor %s: not a registered type and not in "
+                    "allowed_json_modules (JsonPlusSerializer(allowed_json_modules=[%r])).",
+                    ".".join(value["id"]),
+                    tuple(value["id"]),
+                )
+                return value
+            try:
+                cls = getattr(importlib.import_module(".".join(module_path)), name)
+            except (ImportError, AttributeError):
+                return None
+        if isinstance(cls, type) and issubclass(cls, BaseException):
+            return None
+        try:
+            return cls(*(value.get("args") or ()), **(value.get("kwargs") or {}))
+        except Exception as error:  # noqa: BLE001 - LangGraph gives None for these too
+            logger.warning("Failed to revive JSON constructor %s: %s", ".".join(value["id"]), error)
+            return None
 
     # -- resolution: registry first, then this serializer's allow-list --------------------
 

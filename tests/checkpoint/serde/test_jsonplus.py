@@ -310,3 +310,29 @@ def test_fields_at_their_default_are_left_out_but_come_back() -> None:
     assert round_trip(plain).additional_kwargs == {}
     assert round_trip(explicit).model_fields_set == explicit.model_fields_set
     assert round_trip(Profile(name="x", level=Level.LOW)).model_fields_set == {"name", "level"}
+
+
+def test_langgraphs_old_json_format_revives_registered_types_and_nothing_else(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from stategraph.types import Interrupt
+
+    legacy = (
+        b'{"lc": 2, "type": "constructor", "id": ["langgraph", "types", "Interrupt"], '
+        b'"kwargs": {"value": "q", "resumable": true, "ns": ["node:1"], "when": "during"}}'
+    )
+    revived = JsonPlusSerializer().loads_typed(("json", legacy))
+    assert isinstance(revived, Interrupt) and revived.value == "q"
+    assert revived.id == Interrupt(value="q", ns=["node:1"]).id  # the id LangGraph derived
+
+    message = JsonPlusSerializer().loads_typed(
+        ("json", b'{"lc": 1, "type": "constructor", "id": ["langchain", "schema", "messages", '
+                 b'"HumanMessage"], "kwargs": {"content": "hi"}}')
+    )
+    assert type(message).__name__ == "HumanMessage" and message.content == "hi"
+
+    hostile = b'{"lc": 2, "type": "constructor", "id": ["os", "system"], "args": ["echo hi"]}'
+    with caplog.at_level("WARNING"):
+        assert JsonPlusSerializer().loads_typed(("json", hostile))["id"] == ["os", "system"]
+    assert "allowed_json_modules" in caplog.text
+    assert JsonPlusSerializer().loads_typed(("json", b'{"a": [1, 2]}')) == {"a": [1, 2]}
