@@ -86,6 +86,14 @@ SURFACE: dict[str, tuple[str, ...]] = {
     "typing": ("StateT", "InputT", "OutputT", "ContextT", "NodeInputT"),
     "warnings": ("LangGraphDeprecatedSinceV10",),
     "pregel.protocol": ("PregelProtocol",),
+    "pregel.types": ("StateSnapshot", "PregelTask", "RetryPolicy", "CachePolicy", "All"),
+    "callbacks": (
+        "GraphCallbackHandler",
+        "GraphInterruptEvent",
+        "GraphResumeEvent",
+        "GraphLifecycleEvent",
+        "GraphLifecycleStatus",
+    ),
 }
 
 LANGGRAPH_SURFACE = [

@@ -19,6 +19,7 @@ from typing import Any, AsyncIterator, Iterator, Optional
 
 from stategraph.checkpoint._capabilities import saver_capabilities
 from stategraph.pregel._group_writer import group_writer
+from stategraph.pregel._lifecycle import adeliver, deliver, graph_handlers
 from stategraph.pregel._loop import PregelLoop
 from stategraph.pregel._node import Task
 from stategraph.pregel._runner import arun_task, run_task
@@ -180,6 +181,7 @@ def drive_sync(
 ) -> Iterator[Any]:
     """Run ``loop`` to the end on this thread, yielding events as they are produced."""
     calls = SyncSaverCalls(saver, loop.durability)
+    handlers = graph_handlers(loop.config)
     pool: Optional[ThreadPoolExecutor] = None
     try:
         try:
@@ -187,6 +189,7 @@ def drive_sync(
             loop.load(saved)
             loop.start(input)
             calls.flush(loop)
+            deliver(loop, handlers, loop.run_id)
             while events:
                 yield events.popleft()
             while True:
@@ -227,6 +230,7 @@ def drive_sync(
                     break
             loop.finish()
             calls.flush(loop)
+            deliver(loop, handlers, loop.run_id)
             while events:
                 yield events.popleft()
         except BaseException:
@@ -356,12 +360,14 @@ async def drive_async(
             for call in outbox:
                 await _acall_saver(saver, call)
 
+    handlers = graph_handlers(loop.config)
     try:
         try:
             saved = await _load_async(loop, saver)
             loop.load(saved)
             loop.start(input)
             await flush()
+            await adeliver(loop, handlers, loop.run_id)
             while events:
                 yield events.popleft()
             while True:
@@ -399,6 +405,7 @@ async def drive_async(
                     break
             loop.finish()
             await flush()
+            await adeliver(loop, handlers, loop.run_id)
             while events:
                 yield events.popleft()
         except BaseException:

@@ -237,6 +237,7 @@ class Pregel(
         )
         shape = StreamShape(single, subgraphs, version, modes, self.coerce_output)
         run = start_graph_run(loop.config, self.name, input)
+        loop.run_id = getattr(run, "run_id", None)
         loop.refresh_callbacks()
         try:
             for event in drive_sync(loop, saver, input, events, wake, eager):
@@ -301,6 +302,7 @@ class Pregel(
         eager = subgraphs or bool(modes & EAGER_MODES)
         shape = StreamShape(single, subgraphs, version, modes, self.coerce_output)
         run = await astart_graph_run(loop.config, self.name, input)
+        loop.run_id = getattr(run, "run_id", None)
         loop.refresh_callbacks()
         try:
             async for event in drive_async(loop, saver, input, events, wake, eager):
@@ -366,6 +368,7 @@ class Pregel(
             control=control,
         )
         run = start_graph_run(loop.config, self.name, input)
+        loop.run_id = getattr(run, "run_id", None)
         loop.refresh_callbacks()
         try:
             for _ in drive_sync(loop, saver, input, events, queue.SimpleQueue(), False):
@@ -426,6 +429,7 @@ class Pregel(
             control=control,
         )
         run = await astart_graph_run(loop.config, self.name, input)
+        loop.run_id = getattr(run, "run_id", None)
         loop.refresh_callbacks()
         try:
             async for _ in drive_async(loop, saver, input, events, asyncio.Event(), False):

@@ -86,6 +86,7 @@ class InputMixin:
         resuming = self._is_resuming(input, has_state)
         self.subgraphs_resume = bool(self.resuming_hint) if self.is_nested else resuming
         if resuming:
+            self.lifecycle.append(("resume", "input", self.checkpoint_id, ()))
             self.seen[INTERRUPT] = dict(self.versions)
             replayed_id, replayed_parent = self.checkpoint_id, self.parent_config
             if time_traveling and self.loaded_source not in ("update", "fork"):

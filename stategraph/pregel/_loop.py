@@ -82,6 +82,9 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
         self.stream_single = stream_keys if isinstance(stream_keys, str) else None
         self.checkpoint_ns = checkpoint_ns
         self.is_nested = bool(checkpoint_ns)
+        # Lifecycle events for stategraph.callbacks: (kind, status, checkpoint_id, interrupts).
+        self.lifecycle: list[tuple[str, str, str, tuple[Any, ...]]] = []
+        self.run_id: Any = None  # the graph run's callback run id, when callbacks are active
         self.resuming_hint = resuming
         # Whether subgraphs started by this step continue their saved runs: only in the first
         # step of a run that resumes (a retried attempt sets it for its own task).
@@ -244,6 +247,7 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
         if self.interrupt_before and self._breakpoint_hit(self.interrupt_before, tasks):
             self.status = "interrupt_before"
             self._stop_at_breakpoint()
+            self.lifecycle.append(("interrupt", "interrupt_before", self.checkpoint_id, ()))
             return None
         if self.out.wants("tasks") or self.out.wants("debug"):
             for task in tasks:
@@ -405,6 +409,7 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
             for task in interrupted:
                 self.interrupts.extend(task.interrupts)
             self.status = "interrupted"
+            self.lifecycle.append(("interrupt", "pending", self.checkpoint_id, tuple(self.interrupts)))
             if self.out.wants("updates"):
                 self.out.push("updates", {"__interrupt__": tuple(self.interrupts)})
             return
@@ -423,6 +428,7 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
         ):
             self.status = "interrupt_after"
             self._stop_at_breakpoint()
+            self.lifecycle.append(("interrupt", "interrupt_after", self.checkpoint_id, ()))
 
     # ------------------------------------------------------------------ finishing
 
