@@ -86,7 +86,6 @@ SURFACE: dict[str, tuple[str, ...]] = {
     "typing": ("StateT", "InputT", "OutputT", "ContextT", "NodeInputT"),
     "warnings": ("LangGraphDeprecatedSinceV10",),
     "pregel.protocol": ("PregelProtocol",),
-    "pregel.types": ("StateSnapshot", "PregelTask", "RetryPolicy", "CachePolicy", "All"),
     "callbacks": (
         "GraphCallbackHandler",
         "GraphInterruptEvent",
