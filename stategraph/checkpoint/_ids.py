@@ -24,7 +24,7 @@ _last_timestamp = 0
 _timestamp_lock = threading.Lock()
 
 
-def uuid6(clock_seq: int | None = None, node: int | None = None) -> uuid.UUID:
+def uuid6(node: int | None = None, clock_seq: int | None = None) -> uuid.UUID:
     """A version-6 UUID: time-ordered, strictly increasing within this process.
 
     ``clock_seq`` (14 bits) is free for the caller: the engine passes the step number, so

@@ -1,6 +1,7 @@
 """Checkpoint helpers that LangGraph keeps in ``checkpoint.base`` for savers written against
-its older releases: building a checkpoint from live channels, and config-merged metadata
-without the deprecated ``writes`` key.
+its older releases: an empty checkpoint and one built from live channels, both in the format
+version 2 those releases wrote (sends in ``pending_sends``), and config-merged metadata without
+the deprecated ``writes`` key. The engine writes format 4 and reads both.
 """
 
 from __future__ import annotations
@@ -10,22 +11,19 @@ from typing import Any, Mapping, Optional
 
 from stategraph.checkpoint._ids import uuid6
 from stategraph.checkpoint._metadata import get_checkpoint_metadata
-from stategraph.checkpoint._types import (
-    CHECKPOINT_FORMAT_VERSION,
-    Checkpoint,
-    CheckpointMetadata,
-)
+from stategraph.checkpoint._types import Checkpoint, CheckpointMetadata
 from stategraph.errors import EmptyChannelError
 
 __all__ = [
     "EXCLUDED_METADATA_KEYS",
     "LATEST_VERSION",
     "create_checkpoint",
+    "empty_checkpoint",
     "get_serializable_checkpoint_metadata",
 ]
 
-# LangGraph's name for the format version its legacy helpers stamped (2). create_checkpoint
-# stamps the current format instead, so what it returns reads like any checkpoint we write.
+# The format version the legacy helpers stamp, as LangGraph's do: what they build carries
+# ``pending_sends``, which the engine moves into the TASKS channel when it loads it.
 LATEST_VERSION = 2
 
 # Config keys never copied into checkpoint metadata (they address a run, not describe it).
@@ -42,6 +40,21 @@ EXCLUDED_METADATA_KEYS = frozenset(
         "langgraph_checkpoint_ns",
     }
 )
+
+
+def empty_checkpoint() -> Checkpoint:
+    """A checkpoint with no channels, in format version 2."""
+    checkpoint: Any = Checkpoint(
+        v=LATEST_VERSION,
+        id=str(uuid6(clock_seq=-2)),
+        ts=datetime.now(timezone.utc).isoformat(),
+        channel_values={},
+        channel_versions={},
+        versions_seen={},
+        updated_channels=None,
+    )
+    checkpoint["pending_sends"] = []
+    return checkpoint  # type: ignore[no-any-return]
 
 
 def create_checkpoint(
@@ -68,8 +81,8 @@ def create_checkpoint(
                 values[name] = channel.checkpoint()
             except EmptyChannelError:
                 continue
-    return Checkpoint(
-        v=CHECKPOINT_FORMAT_VERSION,
+    created: Any = Checkpoint(
+        v=LATEST_VERSION,
         id=id or str(uuid6(clock_seq=step)),
         ts=datetime.now(timezone.utc).isoformat(),
         channel_values=values,
@@ -77,6 +90,8 @@ def create_checkpoint(
         versions_seen=checkpoint["versions_seen"],
         updated_channels=None,
     )
+    created["pending_sends"] = checkpoint.get("pending_sends", [])
+    return created  # type: ignore[no-any-return]
 
 
 def get_serializable_checkpoint_metadata(

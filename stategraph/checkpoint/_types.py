@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import (
     Any,
     Dict,
@@ -15,8 +14,6 @@ from typing import (
     Union,
 )
 
-from stategraph.checkpoint._ids import uuid6
-
 __all__ = [
     "WRITES_IDX_MAP",
     "ChannelVersions",
@@ -27,7 +24,6 @@ __all__ = [
     "RunnableConfig",
     "TaskWrites",
     "copy_checkpoint",
-    "empty_checkpoint",
 ]
 
 # A plain dict with langchain-core's keys ("configurable", "metadata", ...); the checkpointer
@@ -94,19 +90,6 @@ class TaskWrites(NamedTuple):
     writes: List[Tuple[str, Any]]
     task_path: str = ""
     checkpoint_id: Optional[str] = None
-
-
-def empty_checkpoint() -> Checkpoint:
-    """A checkpoint with no channels, the starting point of a new thread."""
-    return Checkpoint(
-        v=CHECKPOINT_FORMAT_VERSION,
-        id=str(uuid6(clock_seq=-2)),
-        ts=datetime.now(timezone.utc).isoformat(),
-        channel_values={},
-        channel_versions={},
-        versions_seen={},
-        updated_channels=None,
-    )
 
 
 def copy_checkpoint(checkpoint: Checkpoint) -> Checkpoint:

@@ -24,7 +24,12 @@ from stategraph.pregel._error_handlers import ErrorHandlerMixin, is_handled_fail
 from stategraph.pregel._input import InputMixin
 from stategraph.pregel._node import Task
 from stategraph.pregel._node_cache import NodeCacheMixin
-from stategraph.pregel._persist import PersistMixin, path_str, run_checkpoint_config
+from stategraph.pregel._persist import (
+    PersistMixin,
+    path_str,
+    run_checkpoint_config,
+    with_pending_sends,
+)
 from stategraph.pregel._plan import PlanMixin
 from stategraph.pregel._read import read_channels, read_fresh
 from stategraph.pregel._scratchpad import ResumeInbox, TaskScratchpad
@@ -175,6 +180,8 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
             checkpoint = saved.checkpoint
             values = checkpoint.get("channel_values") or {}
             versions = dict(checkpoint.get("channel_versions") or {})
+            if checkpoint.get("v", 4) < 4 and checkpoint.get("pending_sends"):
+                values, versions = with_pending_sends(checkpoint, values, versions)
             seen = {k: dict(v) for k, v in (checkpoint.get("versions_seen") or {}).items()}
             metadata = saved.metadata or {}
             step = metadata.get("step", -2) + 1

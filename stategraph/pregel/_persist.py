@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 from stategraph.channels.base import MISSING
 from stategraph.checkpoint._ids import new_checkpoint_id
-from stategraph._constants import ERROR, INTERRUPT, NO_WRITES, NS_END, RESUME
+from stategraph._constants import ERROR, INTERRUPT, NO_WRITES, NS_END, RESUME, TASKS
 from stategraph.pregel._node import Task
 
 
@@ -180,3 +180,13 @@ class PersistMixin:
             self._exit_call_writes.append((task.id, writes, path_str(task.path)))
             return
         await self.checkpointer.aput_writes(self.checkpoint_config, writes, task.id, path_str(task.path))
+
+
+def with_pending_sends(
+    checkpoint: Any, values: dict[str, Any], versions: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The values and versions of a checkpoint of format 3 or older, its ``pending_sends``
+    moved into the TASKS channel that format 4 keeps them in (the saved dicts stay as read)."""
+    values = {**values, TASKS: list(checkpoint["pending_sends"])}
+    versions = {**versions, TASKS: max(versions.values()) if versions else 1}
+    return values, versions

@@ -65,10 +65,19 @@ def test_the_base_saver_counts_integer_versions() -> None:
 
 def test_empty_and_copied_checkpoints_are_independent() -> None:
     checkpoint = empty_checkpoint()
-    assert checkpoint["v"] == 4 and checkpoint["channel_values"] == {}
+    # LangGraph's legacy helper: format 2, sends in pending_sends (the engine writes format 4).
+    assert checkpoint["v"] == 2 and checkpoint["pending_sends"] == []
+    assert checkpoint["channel_values"] == {}
     checkpoint["versions_seen"]["node"] = {"a": 1}
     copied = copy_checkpoint(checkpoint)
     copied["versions_seen"]["node"]["a"] = 2
     copied["channel_values"]["x"] = 1
     assert checkpoint["versions_seen"]["node"] == {"a": 1}
     assert checkpoint["channel_values"] == {}
+
+
+def test_uuid6_takes_node_then_clock_seq_at_langgraphs_module_path() -> None:
+    from stategraph.checkpoint.base.id import uuid6 as at_langgraphs_path
+
+    made = at_langgraphs_path(0xABC, 5)
+    assert made.node == 0xABC and made.clock_seq == 5 and made.version == 6

@@ -362,3 +362,51 @@ def test_a_batch_of_steps_of_two_threads_is_one_statement_and_reads_back(
             assert found.checkpoint["channel_values"] == {"messages": messages}
             assert found.pending_writes == [("task-1", "messages", [f"pending-{thread}"])]
             assert len(list(fresh.list(thread_config(thread)))) == 3
+
+
+# -- reading what older releases wrote ------------------------------------------------------------
+
+
+def test_sends_saved_as_writes_by_format_2_read_back_as_the_tasks_channel(url: str) -> None:
+    from stategraph.checkpoint.base import create_checkpoint, empty_checkpoint
+    from stategraph.checkpoint.postgres import PostgresSaver
+    from stategraph.checkpoint.serde.types import TASKS
+
+    with PostgresSaver.from_conn_string(url) as saver:
+        first = empty_checkpoint()
+        assert first["v"] == 2 and first["pending_sends"] == []
+        config = saver.put(thread_config("t"), first, {}, {})
+        saver.put_writes(config, [(TASKS, "send-1"), (TASKS, "send-2")], task_id="a")
+        saver.put_writes(config, [(TASKS, "send-3")], task_id="b")
+        assert saver.get_tuple(config).checkpoint["channel_values"] == {}
+        config = saver.put(config, create_checkpoint(first, {}, 1), {}, {})
+
+        second = saver.get_tuple(config).checkpoint
+        assert second["channel_values"] == {TASKS: ["send-1", "send-2", "send-3"]}
+        assert TASKS in second["channel_versions"]
+        newest, oldest = list(saver.list(thread_config("t")))
+        assert newest.checkpoint["channel_values"] == {TASKS: ["send-1", "send-2", "send-3"]}
+        assert oldest.checkpoint["channel_values"] == {}
+
+
+def test_the_async_module_exports_the_async_shallow_saver() -> None:
+    from stategraph.checkpoint.postgres import aio, shallow
+
+    assert aio.AsyncShallowPostgresSaver is shallow.AsyncShallowPostgresSaver
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        aio.Nope  # noqa: B018
+
+
+def test_a_saver_on_the_callers_pipeline_reads_what_it_wrote(url: str) -> None:
+    from psycopg.rows import dict_row
+
+    from stategraph.checkpoint.postgres import PostgresSaver
+
+    with psycopg.connect(url, autocommit=True, prepare_threshold=0, row_factory=dict_row) as conn:
+        PostgresSaver(conn).setup()
+        with conn.pipeline() as pipe:
+            graph = appender_graph(PostgresSaver(conn, pipe))
+            config = {"configurable": {"thread_id": "t"}}
+            graph.invoke({"items": ["start"]}, config)
+            assert graph.invoke(Command(resume="yes"), config)["items"] == ["start", "noted", "yes"]
+            assert len(list(graph.get_state_history(config))) == 4

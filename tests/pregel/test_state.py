@@ -229,3 +229,33 @@ def test_the_saved_input_reads_back_as_it_was_saved(checkpointer: Any) -> None:
     # The input checkpoint was saved before the messages got their ids; the state holds them.
     assert [m.id for m in saved["__start__"]["messages"]] == [None]
     assert all(m.id for m in graph.get_state(config).values["messages"])
+
+
+def test_a_format_2_checkpoint_with_pending_sends_resumes_by_running_them(checkpointer: Any) -> None:
+    from stategraph.checkpoint.serde.types import TASKS
+    from stategraph.types import Send
+
+    def w(packet: dict[str, Any]) -> dict[str, Any]:
+        return {"x": [packet["y"] + "!"]}
+
+    graph = (
+        StateGraph(S)
+        .add_node("w", w)
+        .add_conditional_edges(START, lambda s: [Send("w", {"x": [], "y": str(i)}) for i in range(2)])
+        .compile(checkpointer=checkpointer, interrupt_before=["w"])
+    )
+    graph.invoke({"x": ["in"]}, thread("new"))
+    saved = checkpointer.get_tuple(thread("new"))
+    assert [send.arg["y"] for send in saved.checkpoint["channel_values"][TASKS]] == ["0", "1"]
+
+    # The same checkpoint as LangGraph releases before format 4 stored it.
+    old = dict(saved.checkpoint)
+    values = dict(old["channel_values"])
+    old["pending_sends"] = values.pop(TASKS)
+    versions = dict(old["channel_versions"])
+    del versions[TASKS]
+    old.update(v=2, channel_values=values, channel_versions=versions)
+    checkpointer.put({"configurable": {"thread_id": "old", "checkpoint_ns": ""}}, old, saved.metadata, versions)
+
+    assert graph.get_state(thread("old")).next == ("w", "w")
+    assert graph.invoke(None, thread("old")) == {"x": ["in", "0!", "1!"]}

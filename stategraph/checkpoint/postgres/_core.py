@@ -50,6 +50,7 @@ from stategraph.checkpoint._types import (
 from stategraph.checkpoint.postgres._compress import pack, unpack
 from stategraph.checkpoint.postgres._driver import Operation, Query, Transaction
 from stategraph.checkpoint.postgres._expiry import EXPIRY_TABLE, ThreadExpiry
+from stategraph.checkpoint.postgres._legacy_sends import attach_pending_sends, needs_pending_sends
 from stategraph.checkpoint.postgres._step_sql import StepRows
 from stategraph.checkpoint.serde.base import SerializerProtocol
 
@@ -246,6 +247,8 @@ class PostgresCheckpointCore:
             else []
         )
         values, decoded = assemble_values(serde, versions, blob_rows, cached, memo)
+        if needs_pending_sends(stored, row):
+            yield from attach_pending_sends(serde, row, stored, values)
         if remember:
             self.values.update(thread_id, checkpoint_ns, decoded)
         writes = (

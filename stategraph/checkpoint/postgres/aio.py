@@ -319,3 +319,13 @@ class AsyncPostgresSaver(BasePostgresSaver):
 
     def vacuum(self, *, full: bool = False) -> None:
         self._from_other_thread(self.avacuum(full=full))
+
+
+def __getattr__(name: str) -> Any:
+    # LangGraph exports the async shallow saver from this module too; it subclasses the saver
+    # above, so it is fetched on first use rather than imported in a cycle.
+    if name == "AsyncShallowPostgresSaver":
+        from stategraph.checkpoint.postgres.shallow import AsyncShallowPostgresSaver
+
+        return AsyncShallowPostgresSaver
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,6 +6,7 @@ from stategraph.checkpoint._ids import get_checkpoint_id as get_checkpoint_id
 from stategraph.checkpoint._legacy import EXCLUDED_METADATA_KEYS as EXCLUDED_METADATA_KEYS
 from stategraph.checkpoint._legacy import LATEST_VERSION as LATEST_VERSION
 from stategraph.checkpoint._legacy import create_checkpoint as create_checkpoint
+from stategraph.checkpoint._legacy import empty_checkpoint as empty_checkpoint
 from stategraph.checkpoint._legacy import (
     get_serializable_checkpoint_metadata as get_serializable_checkpoint_metadata,
 )
@@ -23,7 +24,6 @@ from stategraph.checkpoint._types import CheckpointTuple as CheckpointTuple
 from stategraph.checkpoint._types import PendingWrite as PendingWrite
 from stategraph.checkpoint._types import TaskWrites as TaskWrites
 from stategraph.checkpoint._types import copy_checkpoint as copy_checkpoint
-from stategraph.checkpoint._types import empty_checkpoint as empty_checkpoint
 from stategraph.checkpoint.serde.base import SerializerProtocol as SerializerProtocol
 from stategraph.checkpoint.serde.types import ChannelProtocol as ChannelProtocol
 from stategraph.checkpoint.serde.types import SendProtocol as SendProtocol
