@@ -17,7 +17,11 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, AsyncIterator, Iterator, Optional
 
-from stategraph.checkpoint._capabilities import saver_capabilities
+from stategraph.checkpoint._capabilities import (
+    acall_put_writes,
+    call_put_writes,
+    saver_capabilities,
+)
 from stategraph.pregel._group_writer import group_writer
 from stategraph.pregel._lifecycle import adeliver, deliver, graph_handlers
 from stategraph.pregel._loop import PregelLoop
@@ -133,7 +137,7 @@ def _call_saver(saver: Any, call: tuple[Any, ...]) -> None:
         saver.put_step(config, checkpoint, metadata, new_versions, writes)
     else:
         _, config, writes, task_id, path = call
-        saver.put_writes(config, writes, task_id, path)
+        call_put_writes(saver, config, writes, task_id, path)
 
 
 async def _acall_saver(saver: Any, call: tuple[Any, ...]) -> None:
@@ -146,7 +150,7 @@ async def _acall_saver(saver: Any, call: tuple[Any, ...]) -> None:
         await saver.aput_step(config, checkpoint, metadata, new_versions, writes)
     else:
         _, config, writes, task_id, path = call
-        await saver.aput_writes(config, writes, task_id, path)
+        await acall_put_writes(saver, config, writes, task_id, path)
 
 
 def _load_sync(loop: PregelLoop, saver: Any) -> Any:

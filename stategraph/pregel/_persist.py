@@ -12,6 +12,7 @@ import threading
 from typing import Any, Optional
 
 from stategraph.channels.base import MISSING
+from stategraph.checkpoint._capabilities import acall_put_writes, call_put_writes
 from stategraph.checkpoint._ids import new_checkpoint_id
 from stategraph._constants import ERROR, INTERRUPT, NO_WRITES, NS_END, RESUME, TASKS
 from stategraph.pregel._node import Task
@@ -171,7 +172,7 @@ class PersistMixin:
         if self.durability == "exit":
             self._exit_call_writes.append((task.id, writes, path_str(task.path)))
             return
-        self.checkpointer.put_writes(self.checkpoint_config, writes, task.id, path_str(task.path))
+        call_put_writes(self.checkpointer, self.checkpoint_config, writes, task.id, path_str(task.path))
 
     async def asave_call_writes(self, task: Task, writes: list[tuple[str, Any]]) -> None:
         if self.checkpointer is None or not writes:
@@ -179,7 +180,9 @@ class PersistMixin:
         if self.durability == "exit":
             self._exit_call_writes.append((task.id, writes, path_str(task.path)))
             return
-        await self.checkpointer.aput_writes(self.checkpoint_config, writes, task.id, path_str(task.path))
+        await acall_put_writes(
+            self.checkpointer, self.checkpoint_config, writes, task.id, path_str(task.path)
+        )
 
 
 def with_pending_sends(

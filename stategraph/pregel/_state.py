@@ -22,6 +22,7 @@ from stategraph._constants import (
     RETURN,
     START,
 )
+from stategraph.checkpoint._capabilities import acall_put_writes, call_put_writes
 from stategraph.errors import InvalidUpdateError
 from stategraph.pregel._apply import apply_writes
 from stategraph.pregel._node import Task, task_id
@@ -294,7 +295,7 @@ class StateMethods:
                 if call[0] == "put":
                     config = saver.put(*call[1:])
                 else:
-                    saver.put_writes(*call[1:])
+                    call_put_writes(saver, *call[1:])
         return config
 
     async def abulk_update_state(
@@ -314,7 +315,7 @@ class StateMethods:
                 if call[0] == "put":
                     config = await saver.aput(*call[1:])
                 else:
-                    await saver.aput_writes(*call[1:])
+                    await acall_put_writes(saver, *call[1:])
         return config
 
     def _apply_updates(self, config: dict[str, Any], saver: Any, saved: Any, updates: Sequence[StateUpdate]) -> Any:

@@ -111,3 +111,35 @@ def test_batches_are_used_only_when_put_batch_covers_every_overridden_method() -
     recording = saver_capabilities(Recording.__new__(Recording))
     assert not recording.commits_batches and not recording.commits_steps
     assert not saver_capabilities(InMemorySaver()).commits_batches
+
+
+class ThreeArgumentWritesSaver(InMemorySaver):
+    """A saver written for LangGraph releases whose put_writes took no task_path."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.task_ids: list[str] = []
+
+    def put_writes(self, config: Any, writes: Any, task_id: str) -> None:  # type: ignore[override]
+        self.task_ids.append(task_id)
+        super().put_writes(config, writes, task_id)
+
+    async def aput_writes(self, config: Any, writes: Any, task_id: str) -> None:  # type: ignore[override]
+        self.put_writes(config, writes, task_id)
+
+
+def test_put_writes_without_task_path_is_called_with_three_arguments() -> None:
+    import asyncio
+
+    from stategraph.types import interrupt
+
+    saver = ThreeArgumentWritesSaver()
+    capabilities = saver_capabilities(saver)
+    assert not capabilities.writes_take_task_path and not capabilities.awrites_take_task_path
+    builder = StateGraph(State)
+    builder.add_node("ask", lambda state: {"label": interrupt("label?")})
+    graph = builder.add_edge(START, "ask").compile(checkpointer=saver)
+    graph.invoke({"items": []}, {"configurable": {"thread_id": "sync"}})
+    asyncio.run(graph.ainvoke({"items": []}, {"configurable": {"thread_id": "async"}}))
+    assert len(saver.task_ids) >= 2
+    assert graph.get_state({"configurable": {"thread_id": "async"}}).interrupts[0].value == "label?"
