@@ -44,17 +44,8 @@ EXCLUDED_METADATA_KEYS = frozenset(
 
 def empty_checkpoint() -> Checkpoint:
     """A checkpoint with no channels, in format version 2."""
-    checkpoint: Any = Checkpoint(
-        v=LATEST_VERSION,
-        id=str(uuid6(clock_seq=-2)),
-        ts=datetime.now(timezone.utc).isoformat(),
-        channel_values={},
-        channel_versions={},
-        versions_seen={},
-        updated_channels=None,
-    )
-    checkpoint["pending_sends"] = []
-    return checkpoint  # type: ignore[no-any-return]
+    nothing: Any = {"channel_values": {}, "channel_versions": {}, "versions_seen": {}}
+    return create_checkpoint(nothing, None, -2)
 
 
 def create_checkpoint(

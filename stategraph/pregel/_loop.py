@@ -17,6 +17,7 @@ from stategraph._context import TaskContext
 from stategraph.channels.base import MISSING
 from stategraph.checkpoint._capabilities import saver_capabilities
 from stategraph.checkpoint._ids import new_checkpoint_id
+from stategraph.checkpoint._types import CHECKPOINT_FORMAT_VERSION
 from stategraph._constants import ERROR, INTERRUPT, NO_WRITES, PREVIOUS, RESUME, START
 from stategraph.errors import ErrorCode, GraphRecursionError, create_error_message
 from stategraph.pregel._apply import WriteTarget, apply_writes
@@ -180,8 +181,10 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
             checkpoint = saved.checkpoint
             values = checkpoint.get("channel_values") or {}
             versions = dict(checkpoint.get("channel_versions") or {})
-            if checkpoint.get("v", 4) < 4 and checkpoint.get("pending_sends"):
-                values, versions = with_pending_sends(checkpoint, values, versions)
+            if checkpoint.get("v", CHECKPOINT_FORMAT_VERSION) < CHECKPOINT_FORMAT_VERSION and (
+                checkpoint.get("pending_sends")
+            ):
+                values = with_pending_sends(checkpoint, values, versions)
             seen = {k: dict(v) for k, v in (checkpoint.get("versions_seen") or {}).items()}
             metadata = saved.metadata or {}
             step = metadata.get("step", -2) + 1

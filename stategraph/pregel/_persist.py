@@ -187,9 +187,9 @@ class PersistMixin:
 
 def with_pending_sends(
     checkpoint: Any, values: dict[str, Any], versions: dict[str, Any]
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The values and versions of a checkpoint of format 3 or older, its ``pending_sends``
-    moved into the TASKS channel that format 4 keeps them in (the saved dicts stay as read)."""
-    values = {**values, TASKS: list(checkpoint["pending_sends"])}
-    versions = {**versions, TASKS: max(versions.values()) if versions else 1}
-    return values, versions
+) -> dict[str, Any]:
+    """The values of a checkpoint of format 3 or older with its ``pending_sends`` moved into
+    the TASKS channel that format 4 keeps them in; ``versions`` (the loop's own copy) gets the
+    channel's version. The saved values stay as read."""
+    versions[TASKS] = max(versions.values()) if versions else 1
+    return {**values, TASKS: list(checkpoint["pending_sends"])}

@@ -12,6 +12,7 @@ from typing import Any, Dict
 
 from stategraph.checkpoint._ids import next_channel_version
 from stategraph.checkpoint._rows import CheckpointRow
+from stategraph.checkpoint._types import CHECKPOINT_FORMAT_VERSION
 from stategraph.checkpoint.postgres._compress import unpack
 from stategraph.checkpoint.postgres._driver import Operation, Query
 from stategraph.checkpoint.serde.base import SerializerProtocol
@@ -27,7 +28,8 @@ ORDER BY task_path, task_id, idx
 
 
 def needs_pending_sends(stored: Dict[str, Any], row: CheckpointRow) -> bool:
-    return stored.get("v", 4) < 4 and bool(row.parent_checkpoint_id)
+    version = stored.get("v", CHECKPOINT_FORMAT_VERSION)
+    return version < CHECKPOINT_FORMAT_VERSION and bool(row.parent_checkpoint_id)
 
 
 def attach_pending_sends(
