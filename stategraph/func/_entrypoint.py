@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from typing import Any, Callable, Generic, Optional, Sequence, TypeVar, Union
+from typing import Any, Callable, Generic, Optional, Sequence, TypeVar, Union, get_args, get_origin
 
 from stategraph._deprecated import take_renamed
 from stategraph.channels.ephemeral_value import EphemeralValue
@@ -67,9 +67,10 @@ class entrypoint:  # noqa: N801 - LangGraph's name
     def __call__(self, func: Callable[..., Any]) -> Pregel:
         if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
             raise NotImplementedError("Generators are not supported in the Functional API.")
+        signature = _signature(func)
         positional = [
             p
-            for p in inspect.signature(func).parameters.values()
+            for p in signature.parameters.values()
             if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
         ]
         if not positional:
@@ -101,12 +102,13 @@ class entrypoint:  # noqa: N801 - LangGraph's name
             timeout=timeout_policy(self.timeout),
         )
         input_type = positional[0].annotation
+        output_type, save_type = _returned_types(signature.return_annotation)
         graph = Pregel(
             nodes={name: node},
             channels={
                 START: EphemeralValue(input_type if input_type is not inspect.Parameter.empty else Any),
-                END: LastValue(Any),
-                PREVIOUS: LastValue(Any),
+                END: LastValue(output_type),
+                PREVIOUS: LastValue(save_type),
             },
             input_channels=START,
             output_channels=END,
@@ -119,9 +121,25 @@ class entrypoint:  # noqa: N801 - LangGraph's name
         )
         graph.func = func  # type: ignore[attr-defined]
         graph.drawn_edges = [(START, name), (name, END)]
-        if input_type is not inspect.Parameter.empty:
-            graph.input_type = input_type
-        returns = inspect.signature(func).return_annotation
-        if returns is not inspect.Signature.empty:
-            graph.output_type = returns
+        graph.streams_while_running = True
         return graph
+
+
+def _signature(func: Callable[..., Any]) -> inspect.Signature:
+    """The signature with string annotations (``from __future__ import annotations``) evaluated
+    where they can be."""
+    try:
+        return inspect.signature(func, eval_str=True)
+    except NameError:  # a name only a type checker sees
+        return inspect.signature(func)
+
+
+def _returned_types(annotation: Any) -> tuple[Any, Any]:
+    """The types of the value returned and the value saved, from the return annotation:
+    ``entrypoint.final[R, S]`` names both, any other annotation is both."""
+    if annotation is inspect.Signature.empty or annotation is entrypoint.final:
+        return Any, Any
+    if get_origin(annotation) is entrypoint.final:
+        returned, saved = get_args(annotation)
+        return returned, saved
+    return annotation, annotation

@@ -56,7 +56,7 @@ class TaskFunction(Generic[T]):
         if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
             raise NotImplementedError("Generators are not supported in the Functional API.")
         self.func = func
-        self.name = name or getattr(func, "__name__", "task")
+        self.name = name or _callable_name(func)
         self.is_async = inspect.iscoroutinefunction(func)
         if timeout is not None and not self.is_async:
             raise ValueError(
@@ -137,3 +137,10 @@ def task(
         )
 
     return decorate(func) if func is not None else decorate
+
+
+def _callable_name(func: Callable[..., Any]) -> str:
+    """A task's default name: the function's, also through ``functools.partial``."""
+    while isinstance(func, functools.partial):
+        func = func.func
+    return getattr(func, "__name__", None) or type(func).__name__

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import sys
 import warnings
 from typing import Any, Callable, Optional, Union, get_args, get_origin
 
@@ -72,13 +73,17 @@ def _unwrap(action: Any) -> Any:
 
 
 def is_runnable(action: Any) -> bool:
-    """LangChain's Runnable protocol (and compiled graphs): ``invoke`` + ``ainvoke``."""
-    return (
-        not inspect.isfunction(action)
-        and not inspect.ismethod(action)
-        and callable(getattr(action, "invoke", None))
-        and callable(getattr(action, "ainvoke", None))
-    )
+    """A LangChain ``Runnable`` or a graph, by type, as LangGraph decides: any other callable is
+    called as a function, even when it happens to have ``invoke``/``ainvoke`` attributes (a mock)."""
+    if inspect.isfunction(action) or inspect.ismethod(action):
+        return False
+    from stategraph.pregel.protocol import PregelProtocol
+
+    if isinstance(action, PregelProtocol):
+        return True
+    # Without langchain-core imported, nothing can be one of its Runnables.
+    runnables = sys.modules.get("langchain_core.runnables.base")
+    return runnables is not None and isinstance(action, runnables.Runnable)
 
 
 def is_async_callable(action: Any) -> bool:

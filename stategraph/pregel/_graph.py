@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import queue
-import warnings
 from collections import deque
 from typing import Any, AsyncIterator, Generic, Iterator, Optional, Sequence, Union
 
@@ -28,11 +27,11 @@ from stategraph.pregel._events import EventMethods
 from stategraph.pregel._loop import PregelLoop
 from stategraph.pregel._node import PregelNode
 from stategraph.pregel._output import StreamShape, invoke_output
+from stategraph.pregel._schemas import SchemaMethods
 from stategraph.pregel._setup import EAGER_MODES, RunSetup, merge_configs, resolve_durability
 from stategraph.pregel._state import StateMethods
 from stategraph.types import Command, Interrupt, Send
 from stategraph.typing import ContextT, InputT, OutputT, StateT
-from stategraph.warnings import LangGraphDeprecatedSinceV10
 
 DEFAULT_RECURSION_LIMIT = int(
     os.getenv("STATEGRAPH_DEFAULT_RECURSION_LIMIT", os.getenv("LANGGRAPH_DEFAULT_RECURSION_LIMIT", "10007"))
@@ -41,7 +40,12 @@ DEFAULT_RECURSION_LIMIT = int(
 
 
 class Pregel(
-    RunSetup, StateMethods, BatchMethods, EventMethods, Generic[StateT, ContextT, InputT, OutputT]
+    RunSetup,
+    StateMethods,
+    BatchMethods,
+    EventMethods,
+    SchemaMethods,
+    Generic[StateT, ContextT, InputT, OutputT],
 ):
     """A compiled graph: nodes subscribed to channels, run in supersteps.
 
@@ -106,8 +110,9 @@ class Pregel(
         self.recursion_limit = DEFAULT_RECURSION_LIMIT
         # What get_graph() and the JSON Schemas show (set by the functional API).
         self.drawn_edges: Optional[list[tuple[str, str]]] = None
-        self.input_type: Any = Any
-        self.output_type: Any = Any
+        # Set by the functional API: an entrypoint's task calls are streamed while it runs, so
+        # the entrypoint runs off the streaming thread.
+        self.streams_while_running = False
         self._index(trigger_to_nodes)
 
     def _index(self, trigger_to_nodes: Optional[dict[str, tuple[str, ...]]]) -> None:
@@ -213,7 +218,7 @@ class Pregel(
         modes, single = self._modes(stream_mode)
         events: deque = deque()
         wake: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        eager = subgraphs or bool(modes & EAGER_MODES)
+        eager = subgraphs or self.streams_while_running or bool(modes & EAGER_MODES)
 
         def sink(event: Any) -> None:
             events.append(event)
@@ -299,7 +304,7 @@ class Pregel(
             tools_handler=self._tools_handler(modes, subgraphs, sink),
             control=control,
         )
-        eager = subgraphs or bool(modes & EAGER_MODES)
+        eager = subgraphs or self.streams_while_running or bool(modes & EAGER_MODES)
         shape = StreamShape(single, subgraphs, version, modes, self.coerce_output)
         run = await astart_graph_run(loop.config, self.name, input)
         loop.run_id = getattr(run, "run_id", None)
@@ -459,58 +464,6 @@ class Pregel(
         for source, target in edges:
             graph.add_edge(graph.nodes[source], graph.nodes[target])
         return graph
-
-    def get_context_jsonschema(self) -> Optional[dict[str, Any]]:
-        """The JSON Schema of ``context_schema`` (None without one)."""
-        if self.context_schema is None:
-            return None
-        from stategraph.graph._jsonschema import type_to_jsonschema
-
-        return type_to_jsonschema(self.context_schema, self.get_name("Context"))
-
-    def config_schema(self, *, include: Optional[Sequence[str]] = None) -> Any:
-        """Deprecated (LangGraph 1.0): a pydantic model of the config; use
-        ``get_context_jsonschema``."""
-        warnings.warn(
-            "`config_schema` is deprecated. Use `get_context_jsonschema` for the relevant "
-            "schema instead.",
-            LangGraphDeprecatedSinceV10,
-            stacklevel=2,
-        )
-        from typing import get_type_hints
-
-        from langchain_core.runnables import RunnableConfig  # the method needs pydantic anyway
-        from pydantic import create_model
-
-        wanted = [name for name in include or () if name != "configurable"]
-        fields: dict[str, Any] = (
-            {"configurable": (self.context_schema, None)} if self.context_schema else {}
-        )
-        for field_name, field_type in get_type_hints(RunnableConfig).items():
-            if field_name in wanted:
-                fields[field_name] = (field_type, None)
-        return create_model(self.get_name("Config"), **fields)
-
-    def get_config_jsonschema(self, *, include: Optional[Sequence[str]] = None) -> dict[str, Any]:
-        """Deprecated (LangGraph 1.0): use ``get_context_jsonschema``."""
-        warnings.warn(
-            "`get_config_jsonschema` is deprecated. Use `get_context_jsonschema` instead.",
-            LangGraphDeprecatedSinceV10,
-            stacklevel=2,
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", LangGraphDeprecatedSinceV10)
-            return self.config_schema(include=include).model_json_schema()  # type: ignore[no-any-return]
-
-    def get_input_jsonschema(self, config: Optional[dict[str, Any]] = None) -> dict[str, Any]:
-        from stategraph.graph._jsonschema import type_to_jsonschema
-
-        return type_to_jsonschema(self.input_type, self.get_name("Input"))
-
-    def get_output_jsonschema(self, config: Optional[dict[str, Any]] = None) -> dict[str, Any]:
-        from stategraph.graph._jsonschema import type_to_jsonschema
-
-        return type_to_jsonschema(self.output_type, self.get_name("Output"))
 
     def get_subgraphs(
         self, *, namespace: Optional[str] = None, recurse: bool = False

@@ -9,7 +9,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import xxhash
 
-from stategraph.pregel._call import NodeCall
+from stategraph.pregel._call import NodeCall, is_runnable
 from stategraph.types import CachePolicy, RetryPolicy
 
 # A node's writer: (return value, task) -> [(channel, value), ...]
@@ -64,13 +64,13 @@ class PregelNode:
 
     def invoke(self, input: Any, config: Optional[dict[str, Any]] = None, **kwargs: Any) -> Any:
         bound = self._require_bound()
-        if hasattr(bound, "invoke"):
+        if is_runnable(bound):
             return bound.invoke(input, self._own_config(config), **kwargs)
         return bound(input)
 
     async def ainvoke(self, input: Any, config: Optional[dict[str, Any]] = None, **kwargs: Any) -> Any:
         bound = self._require_bound()
-        if hasattr(bound, "ainvoke"):
+        if is_runnable(bound):
             return await bound.ainvoke(input, self._own_config(config), **kwargs)
         result = bound(input)
         return await result if inspect.isawaitable(result) else result

@@ -447,3 +447,60 @@ def test_generator_entrypoints_are_rejected(kind: str) -> None:
 
     with pytest.raises(NotImplementedError, match="Generators are not supported in the Functional API"):
         entrypoint()(numbers if kind == "sync" else anumbers)
+
+
+def test_final_annotations_give_the_output_schema() -> None:
+    @entrypoint()
+    def untyped(inputs: Any, *, previous: Any) -> entrypoint.final:
+        return entrypoint.final(value="a", save=1)
+
+    @entrypoint()
+    def typed(inputs: Any, *, previous: Any) -> entrypoint.final[str, int]:
+        return entrypoint.final(value="a", save=1)
+
+    assert untyped.get_output_jsonschema() == {"title": "LangGraphOutput"}
+    assert typed.get_output_jsonschema() == {"title": "LangGraphOutput", "type": "string"}
+    with pytest.raises(TypeError):
+
+        @entrypoint()
+        def half_typed(inputs: Any, *, previous: Any) -> entrypoint.final[int]:  # type: ignore[type-arg]
+            return entrypoint.final(value=1, save=1)
+
+
+def test_a_partial_task_is_named_after_its_function() -> None:
+    import functools
+
+    def tag(label: str, value: str) -> str:
+        return f"{value}|{label}"
+
+    tagged = task(functools.partial(tag, "x"))
+
+    @entrypoint()
+    def flow(value: str) -> str:
+        return tagged(value).result()
+
+    assert list(flow.stream("v", stream_mode="updates")) == [{"tag": "v|x"}, {"flow": "v|x"}]
+
+
+def test_task_updates_are_streamed_while_the_entrypoint_runs() -> None:
+    import threading
+
+    first_seen = threading.Event()
+
+    @task
+    def step(n: int) -> int:
+        return n
+
+    @entrypoint()
+    def flow(inputs: Any) -> int:
+        step(1).result()
+        # The first task's update reaches the reader before the entrypoint goes on.
+        assert first_seen.wait(5), "the first task's update was not streamed before the entrypoint returned"
+        return step(2).result()
+
+    chunks = []
+    for chunk in flow.stream({}, stream_mode="updates"):
+        chunks.append(chunk)
+        if chunk == {"step": 1}:
+            first_seen.set()
+    assert chunks == [{"step": 1}, {"step": 2}, {"flow": 2}]

@@ -156,3 +156,59 @@ def test_async_task_over_its_timeout_raises() -> None:
 
     with pytest.raises(NodeTimeoutError, match="slow"):
         asyncio.run(workflow.ainvoke(1))
+
+
+def test_low_level_schemas_come_from_the_input_and_output_channels() -> None:
+    double = NodeBuilder().subscribe_only("input").do(lambda x: x * 2).write_to("output", "extra")
+    app = Pregel(
+        nodes={"double": double},
+        channels={"input": LastValue(int), "output": LastValue(int), "extra": LastValue(str)},
+        input_channels="input",
+        output_channels=["output", "extra"],
+    )
+    assert app.input_schema.model_json_schema() == {"title": "LangGraphInput", "type": "integer"}
+    assert app.get_output_jsonschema() == {
+        "title": "LangGraphOutput",
+        "type": "object",
+        "properties": {
+            "output": {"title": "Output", "type": "integer", "default": None},
+            "extra": {"title": "Extra", "type": "string", "default": None},
+        },
+    }
+    assert app.output_schema.model_validate({"output": 4}).output == 4
+    assert app.get_context_jsonschema() is None
+
+
+def test_a_dataclass_context_schema_keeps_its_own_title() -> None:
+    from dataclasses import dataclass, field
+
+    @dataclass
+    class Settings:
+        model: str
+        retries: int = field(default=2)
+
+    app = Pregel(
+        nodes={"one": NodeBuilder().subscribe_only("input").write_to("output")},
+        channels={"input": LastValue(int), "output": LastValue(int)},
+        input_channels="input",
+        output_channels="output",
+        context_schema=Settings,
+    )
+    schema = app.get_context_jsonschema()
+    assert schema is not None and schema["title"] == "Settings"
+    assert schema["required"] == ["model"]
+
+
+def test_a_callable_with_invoke_attributes_is_called_as_a_function() -> None:
+    """A mock (or any callable that is not a Runnable) is a plain function, as in LangGraph."""
+    from unittest import mock
+
+    add_one = mock.Mock(side_effect=lambda x: x + 1)
+    app = Pregel(
+        nodes={"one": NodeBuilder().subscribe_only("input").do(add_one).write_to("output")},
+        channels={"input": LastValue(int), "output": LastValue(int)},
+        input_channels="input",
+        output_channels="output",
+    )
+    assert app.invoke(2) == 3
+    add_one.assert_called_once_with(2)
