@@ -13,6 +13,7 @@ from stategraph.channels.ephemeral_value import EphemeralValue
 from stategraph.channels.last_value import LastValueAfterFinish
 from stategraph.channels.named_barrier_value import NamedBarrierValue, NamedBarrierValueAfterFinish
 from stategraph._constants import END, ROOT, START, TAG_HIDDEN
+from stategraph.graph._subgraphs import find_subgraph
 from stategraph.graph._schema import make_mapper, schema_keys
 from stategraph.graph._writers import Branch, NodeWriter, UpdateWriter
 from stategraph.pregel._call import NodeCall
@@ -106,7 +107,7 @@ def compile_nodes(
             reads = tuple(k for k in keys if k in state_keys)
         managed = {k: builder.managed[k] for k in keys if k in builder.managed}
         action = spec.runnable
-        subgraphs = (action,) if hasattr(action, "builder") and hasattr(action, "nodes") else ()
+        subgraph = find_subgraph(action)
         retry = spec.retry_policy or ()
         nodes[name] = PregelNode(
             name=name,
@@ -125,7 +126,7 @@ def compile_nodes(
             retry_policy=(retry,) if hasattr(retry, "max_attempts") else tuple(retry or ()),
             cache_policy=spec.cache_policy,
             metadata=dict(spec.metadata or {}),
-            subgraphs=subgraphs,
+            subgraphs=() if subgraph is None else (subgraph,),
             timeout=timeout_policy(spec.timeout),
             error_handler=spec.error_handler_node,
             is_error_handler=spec.is_error_handler,

@@ -96,6 +96,8 @@ class CallRunner:
             loop.out.push_task("task_result", task_result_payload(task, loop.graph), loop.step)
         if task.error is not None:
             return [(ERROR, task.error)]
+        if task.paused:
+            return []
         if task.interrupts:
             return [w for w in task.writes if w[0] == RESUME] + [(INTERRUPT, list(task.interrupts))]
         if loop.checkpointer is not None:
@@ -109,7 +111,7 @@ class CallRunner:
     def _outcome(self, task: Task) -> Any:
         if task.error is not None:
             raise task.error
-        if task.interrupts:
+        if task.interrupts or task.paused:
             raise GraphInterrupt(task.interrupts)
         for key, value in task.writes:
             if key == RETURN:

@@ -210,7 +210,7 @@ def drive_sync(
                         task = wave[0]
                         run_task(loop, task, loop.task_context(task))
                         loop.task_done(task)
-                        if task.error is not None or task.interrupts:
+                        if task.error is not None or task.interrupts or task.paused:
                             calls.flush(loop)
                         while events:
                             yield events.popleft()
@@ -387,7 +387,7 @@ async def drive_async(
                         task = wave[0]
                         await arun_task(loop, task, loop.task_context(task))
                         loop.task_done(task)
-                        if task.error is not None or task.interrupts:
+                        if task.error is not None or task.interrupts or task.paused:
                             await flush()
                         while events:
                             yield events.popleft()

@@ -377,11 +377,15 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
                 if not task.node.hidden and (self.out.wants("tasks") or self.out.wants("debug")):
                     self.out.push_task("task_result", task_result_payload(task, self.graph), self.step)
             return
+        if task.paused:
+            return
         writes = task.writes
         if task.interrupts:
             saved = [w for w in writes if w[0] == RESUME]
             saved.append((INTERRUPT, list(task.interrupts)))
             self._save_writes(task.id, saved, path_str(task.path))
+            if self.out.wants("updates"):  # each interrupted task reports its own, as it stops
+                self.out.push("updates", {"__interrupt__": task.interrupts})
             if self.out.wants("tasks") or self.out.wants("debug"):
                 self.out.push_task("task_result", task_result_payload(task, self.graph), self.step)
             return
@@ -414,14 +418,16 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
     def after_tick(self, tasks: list[Task]) -> None:
         """Apply the step's writes, save its checkpoint, and check breakpoints after it."""
         all_tasks = list(self.tasks.values())
-        interrupted = [task for task in all_tasks if task.interrupts]
+        interrupted = [task for task in all_tasks if task.interrupts or task.paused]
         if interrupted:
             for task in interrupted:
                 self.interrupts.extend(task.interrupts)
             self.status = "interrupted"
             self.lifecycle.append(("interrupt", "pending", self.checkpoint_id, tuple(self.interrupts)))
-            if self.out.wants("updates"):
-                self.out.push("updates", {"__interrupt__": tuple(self.interrupts)})
+            # Tasks stopped by a subgraph's breakpoint have no interrupt to report: only the
+            # outermost graph says it stopped.
+            if self.out.wants("updates") and not (self.interrupts or self.is_nested):
+                self.out.push("updates", {"__interrupt__": ()})
             return
         updated, changed = apply_writes(self.target, all_tasks)
         self.updated = updated
@@ -445,14 +451,18 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
     def finish(self) -> None:
         """Compute the run's output; queue the last saves (``exit`` durability)."""
         if self.status == "interrupted":
-            successful = [t for t in self.tasks.values() if t.done and not t.interrupts and t.error is None]
+            successful = [
+                t for t in self.tasks.values() if t.done and not (t.interrupts or t.paused) and t.error is None
+            ]
             self._flush_exit_durability()
             if successful:
                 apply_writes(self.target, successful)
             if self.out.wants("values"):
                 values = self._read_stream_values()
-                if isinstance(values, dict):
+                if isinstance(values, dict) and self.interrupts:
                     self.out.push("values", {**values, "__interrupt__": tuple(self.interrupts)})
+                elif isinstance(values, dict):  # stopped at a subgraph's breakpoint
+                    self.out.push("values", values)
         else:
             self._flush_exit_durability()
         if self.status == "draining":

@@ -96,6 +96,7 @@ class Task:
         "writes",
         "ns",
         "interrupts",
+        "paused",
         "error",
         "cached",
         "config",
@@ -124,6 +125,9 @@ class Task:
         self.ns = ns
         self.writes: list[tuple[str, Any]] = []
         self.interrupts: tuple[Any, ...] = ()
+        # Stopped by a subgraph's breakpoint (an interrupt with no value): nothing is saved
+        # for it and it runs again when the thread resumes, as in LangGraph.
+        self.paused = False
         self.error: BaseException | None = None
         self.cached = False
         self.config: dict[str, Any] | None = None

@@ -76,6 +76,10 @@ class PersistMixin:
     def _flush_exit_durability(self) -> None:
         if self.durability != "exit" or self.checkpointer is None:
             return
+        if self.status == "done" and NS_END in self.checkpoint_ns:
+            # As in LangGraph: a subgraph run that finished under a task's namespace is never
+            # read again (its parent saves the task's writes), so nothing of it is saved.
+            return
         if not self.checkpoint_saved:
             self._queue_put(force=True)
         for task in self.tasks.values():
@@ -90,6 +94,8 @@ class PersistMixin:
     def _task_saved_writes(self, task: Task) -> list[tuple[str, Any]]:
         if task.error is not None:
             return [(ERROR, task.error)]
+        if task.paused:
+            return []
         if task.interrupts:
             return [w for w in task.writes if w[0] == RESUME] + [(INTERRUPT, list(task.interrupts))]
         return task.writes or [(NO_WRITES, None)]

@@ -129,5 +129,7 @@ class PlanMixin:
         )
 
     def _stop_at_breakpoint(self) -> None:
-        if self.out.wants("updates"):
+        # As in LangGraph, only the outermost graph reports a breakpoint: a subgraph's stops
+        # its parent's task, which reports it in turn.
+        if self.out.wants("updates") and not self.is_nested:
             self.out.push("updates", {"__interrupt__": ()})

@@ -168,7 +168,7 @@ def _processed(processor: Any, value: Any, task: Task) -> Any:
 
 
 def _interrupt_error(task: Task) -> Optional[BaseException]:
-    return GraphInterrupt(task.interrupts) if task.interrupts else None
+    return GraphInterrupt(task.interrupts) if task.interrupts or task.paused else None
 
 
 def _run_task(loop: Any, task: Task, context: TaskContext) -> None:
@@ -191,6 +191,7 @@ def _run_task(loop: Any, task: Task, context: TaskContext) -> None:
             return
         except GraphInterrupt as interrupt:
             task.interrupts = interrupt.interrupts
+            task.paused = not interrupt.interrupts
             return
         except GraphBubbleUp:
             raise
@@ -252,6 +253,7 @@ async def _arun_task(loop: Any, task: Task, context: TaskContext) -> None:
             return
         except GraphInterrupt as interrupt:
             task.interrupts = interrupt.interrupts
+            task.paused = not interrupt.interrupts
             return
         except GraphBubbleUp:
             raise

@@ -137,10 +137,10 @@ class StateMethods:
             values=values if values is not None or isinstance(loop.stream_keys, str) else {},
             # With pending writes applied, tasks that already finished are not "next".
             next=tuple(task.name for task in tasks if not (apply_pending and task.id in finished)),
-            config=config,
+            config=with_parents_map(config, saved.metadata),
             metadata=saved.metadata,
             created_at=saved.checkpoint.get("ts"),
-            parent_config=saved.parent_config,
+            parent_config=with_parents_map(saved.parent_config, saved.metadata),
             tasks=tuple(pregel_tasks),
             interrupts=tuple(i for t in pregel_tasks for i in t.interrupts),
         )
@@ -418,6 +418,17 @@ __all__ = ["StateMethods", "read_channels"]
 def _empty_snapshot(config: dict[str, Any]) -> StateSnapshot:
     shown = {k: v for k, v in config["configurable"].items() if k != "checkpoint_ns" or v}
     return StateSnapshot({}, (), {"configurable": shown}, None, None, None, (), ())
+
+
+def with_parents_map(config: Optional[dict[str, Any]], metadata: Any) -> Optional[dict[str, Any]]:
+    """A subgraph checkpoint's config with ``checkpoint_map``: the checkpoint of each enclosing
+    graph (from its metadata's ``parents``) and its own, as LangGraph shows it."""
+    parents = metadata.get("parents") if metadata else None
+    if not config or not parents:
+        return config
+    configurable = config["configurable"]
+    own = {configurable.get("checkpoint_ns", ""): configurable.get("checkpoint_id")}
+    return {**config, "configurable": {**configurable, "checkpoint_map": {**parents, **own}}}
 
 
 def _with_subgraph_states(snapshot: StateSnapshot, states: dict[int, StateSnapshot]) -> StateSnapshot:
