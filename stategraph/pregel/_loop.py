@@ -151,6 +151,8 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
         self.checkpoint_metadata: dict[str, Any] = {}
         self._pending_updated: set[str] = set()
         self._pending_previous: dict[str, Any] = {}
+        # The config of the newest checkpoint the saver holds: the parent of the next one saved.
+        self.saved_config: dict[str, Any] = {}
         self.target: WriteTarget
         self._calls: Any = None
         self.is_async_run = False  # set by the async driver
@@ -203,6 +205,7 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
                 loaded.get("checkpoint_map"),
             )
             self.parent_config = saved.parent_config
+        self.saved_config = self.checkpoint_config
         channels = {
             name: spec.from_checkpoint(values.get(name, MISSING))
             for name, spec in graph.channels.items()

@@ -118,7 +118,9 @@ class PersistMixin:
         )
         self.checkpoint_metadata = {"source": source, "step": self.step, **self.metadata_base}
         self._pending_updated = updated
-        self._pending_previous = previous_config
+        # With exit durability the checkpoints in between are never saved: the one saved at the
+        # end descends from the last one the saver holds.
+        self._pending_previous = previous_config if self.durability != "exit" else self.saved_config
         self.checkpoint_saved = False
         if self.durability != "exit":
             self._queue_put()
@@ -132,6 +134,7 @@ class PersistMixin:
         if self.is_nested and self.checkpoint_map:
             parent = {"configurable": {**parent["configurable"], "checkpoint_map": self.checkpoint_map}}
         self.outbox.append(("put", parent, checkpoint, metadata, self.unsaved_versions))
+        self.saved_config = self.checkpoint_config
         self.unsaved_versions = {}
         self.checkpoint_saved = True
 

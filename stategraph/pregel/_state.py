@@ -379,6 +379,9 @@ class StateMethods:
                 current_task.reset(token)
             tasks.append(task)
         updated, changed = apply_writes(loop.target, tasks)
+        # As LangGraph: every channel the update wrote counts as updated for planning, even one
+        # the write left unchanged (a join barrier the node had already reached).
+        updated |= {key for task in tasks for key, _ in task.writes if key in loop.channels}
         loop._save_checkpoint("update", updated, changed)
         return loop
 

@@ -259,3 +259,44 @@ def test_a_format_2_checkpoint_with_pending_sends_resumes_by_running_them(checkp
 
     assert graph.get_state(thread("old")).next == ("w", "w")
     assert graph.invoke(None, thread("old")) == {"x": ["in", "0!", "1!"]}
+
+
+def test_an_update_at_a_breakpoint_before_a_join_lets_the_joined_node_run(checkpointer: Any) -> None:
+    class Docs(TypedDict):
+        query: str
+        docs: Annotated[list, operator.add]
+
+    graph = (
+        StateGraph(Docs)
+        .add_node("rewrite", lambda s: {"query": "q"})
+        .add_node("analyze", lambda s: {"query": "analyzed"})
+        .add_node("near", lambda s: {"docs": ["near"]})
+        .add_node("far", lambda s: {"docs": ["far"]})
+        .add_node("answer", lambda s: {"query": ",".join(s["docs"])})
+        .add_edge(START, "rewrite")
+        .add_edge("rewrite", "analyze")
+        .add_edge("analyze", "near")
+        .add_edge("rewrite", "far")
+        .add_edge(["near", "far"], "answer")
+        .compile(checkpointer=checkpointer, interrupt_before=["answer"])
+    )
+    graph.invoke({"query": "", "docs": []}, thread())
+    graph.update_state(thread(), {"docs": ["extra"]})  # as "near", the node that ran last
+    assert graph.get_state(thread()).next == ("answer",)
+    assert list(graph.stream(None, thread())) == [{"answer": {"query": "far,near,extra"}}]
+
+
+def test_the_checkpoint_saved_at_exit_descends_from_the_last_one_saved(checkpointer: Any) -> None:
+    graph = (
+        StateGraph(S)
+        .add_node("a", lambda s: {"x": [1]})
+        .add_node("b", lambda s: {"x": [2]})
+        .add_edge(START, "a")
+        .add_edge("a", "b")
+        .compile(checkpointer=checkpointer)
+    )
+    graph.invoke({"x": []}, thread(), durability="exit")
+    assert graph.get_state(thread()).parent_config is None
+    first = graph.get_state(thread()).config
+    graph.invoke({"x": [0]}, thread(), durability="exit")
+    assert graph.get_state(thread()).parent_config == first
