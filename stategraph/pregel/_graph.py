@@ -144,7 +144,8 @@ class Pregel(
         self.untracked_channels = frozenset(
             name for name, channel in self.channels.items() if isinstance(channel, UntrackedValue)
         )
-        stream = self.stream_channels if self.stream_channels is not None else self.output_channels
+        # As LangGraph: without stream_channels, "values" and get_state show every channel.
+        stream = self.stream_channels or [name for name in self.channels if name != TASKS]
         self.stream_channels_resolved = stream
         self.stream_channel_set = frozenset([stream] if isinstance(stream, str) else stream)
         self.single_stream_channel = stream if isinstance(stream, str) else None

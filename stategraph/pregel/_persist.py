@@ -107,6 +107,10 @@ class PersistMixin:
         previous_config = self.checkpoint_config
         self.checkpoint_id = new_checkpoint_id(self.step)
         self.checkpoint_ts = datetime.datetime.now(datetime.timezone.utc).isoformat()
+        # With exit durability the checkpoints in between are never saved: the one saved at the
+        # end descends from the last one the saver holds.
+        if self.durability == "exit":
+            previous_config = self.saved_config
         self.parent_config = previous_config or None
         self.checkpoint_config = run_checkpoint_config(
             self.thread_id,
@@ -118,9 +122,7 @@ class PersistMixin:
         )
         self.checkpoint_metadata = {"source": source, "step": self.step, **self.metadata_base}
         self._pending_updated = updated
-        # With exit durability the checkpoints in between are never saved: the one saved at the
-        # end descends from the last one the saver holds.
-        self._pending_previous = previous_config if self.durability != "exit" else self.saved_config
+        self._pending_previous = previous_config
         self.checkpoint_saved = False
         if self.durability != "exit":
             self._queue_put()

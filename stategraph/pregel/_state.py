@@ -328,6 +328,14 @@ class StateMethods:
                 "the superstep its as_node."
             )
         first = updates[0]
+        if len(updates) > 1:
+            for update in updates:
+                if update.as_node in (END, COPY, INPUT):
+                    what = {END: "when clearing state", COPY: "when copying a checkpoint", INPUT: "when updating as input"}
+                    raise InvalidUpdateError(
+                        f"Cannot apply multiple updates {what[update.as_node]}. Give the "
+                        f"as_node={update.as_node!r} update a superstep of its own."
+                    )
         if saved is None and first.as_node != INPUT:
             loop.step = 0  # as LangGraph: an update to an empty thread is its step 0
         if first.as_node == COPY:

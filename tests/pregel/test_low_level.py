@@ -8,7 +8,7 @@ from typing import Annotated, Any, TypedDict
 
 import pytest
 
-from stategraph.channels import DeltaChannel, EphemeralValue, LastValue, Topic
+from stategraph.channels import BinaryOperatorAggregate, DeltaChannel, EphemeralValue, LastValue, Topic
 from stategraph.checkpoint.memory import InMemorySaver
 from stategraph.errors import GraphDrained
 from stategraph.func import entrypoint, task
@@ -37,7 +37,8 @@ def test_a_node_writing_what_it_reads_loops_until_it_writes_nothing() -> None:
     )
     graph = Pregel(nodes={"inc": node}, channels={"v": LastValue(int)}, input_channels="v", output_channels="v")
     assert graph.invoke(0) == 3
-    assert list(graph.stream(0)) == [1, 2, 3]
+    # Without stream_channels, "values" shows every channel that holds a value, as in LangGraph.
+    assert list(graph.stream(0)) == [{"v": 1}, {"v": 2}, {"v": 3}]
 
 
 def test_subscribe_to_reads_a_dict_and_write_to_takes_values_and_mappers() -> None:
@@ -212,3 +213,21 @@ def test_a_callable_with_invoke_attributes_is_called_as_a_function() -> None:
     )
     assert app.invoke(2) == 3
     add_one.assert_called_once_with(2)
+
+
+def test_get_state_of_a_low_level_graph_shows_every_channel() -> None:
+    total = NodeBuilder().subscribe_to("input").read_from("total").do(lambda x: x["total"] + x["input"])
+    app = Pregel(
+        nodes={"one": total.write_to("output", "total")},
+        channels={
+            "total": BinaryOperatorAggregate(int, operator.add),
+            "input": LastValue(int),
+            "output": LastValue(int),
+        },
+        input_channels="input",
+        output_channels="output",
+        checkpointer=InMemorySaver(),
+    )
+    config = {"configurable": {"thread_id": "1"}}
+    assert app.invoke(2, config) == 2
+    assert app.get_state(config).values == {"total": 2, "input": 2, "output": 2}

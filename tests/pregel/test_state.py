@@ -300,3 +300,13 @@ def test_the_checkpoint_saved_at_exit_descends_from_the_last_one_saved(checkpoin
     first = graph.get_state(thread()).config
     graph.invoke({"x": [0]}, thread(), durability="exit")
     assert graph.get_state(thread()).parent_config == first
+
+
+@pytest.mark.parametrize("special", ["__end__", "__copy__", "__input__"])
+def test_a_clearing_copying_or_input_update_must_be_alone_in_its_superstep(checkpointer: Any, special: str) -> None:
+    from stategraph.errors import InvalidUpdateError
+
+    graph = StateGraph(S).add_node("a", lambda s: {"x": [1]}).add_edge(START, "a").compile(checkpointer=checkpointer)
+    graph.invoke({"x": []}, thread())
+    with pytest.raises(InvalidUpdateError, match="Cannot apply multiple updates"):
+        graph.bulk_update_state(thread(), [[StateUpdate(None, special), StateUpdate({"x": [2]}, "a")]])
