@@ -29,15 +29,31 @@ class _TaskBody:
         self.func = func
         self.is_async = is_async
         functools.update_wrapper(self, func)
+        try:
+            parameters = list(inspect.signature(func).parameters.values())
+        except (TypeError, ValueError):
+            parameters = []
+        self.positional = [
+            p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
 
-    def __call__(self, value: tuple[tuple[Any, ...], dict[str, Any]]) -> Any:
+    def arguments(self, value: tuple[tuple[Any, ...], dict[str, Any]], injected: dict[str, Any]) -> Any:
+        """The call's arguments; what the engine injects (store, writer, config...) fills only
+        parameters the caller left out, as in LangGraph."""
         args, kwargs = value
+        if injected:
+            given = {*self.positional[: len(args)], *kwargs}
+            kwargs = {**{k: v for k, v in injected.items() if k not in given}, **kwargs}
+        return args, kwargs
+
+    def __call__(self, value: tuple[tuple[Any, ...], dict[str, Any]], **injected: Any) -> Any:
+        args, kwargs = self.arguments(value, injected)
         return self.func(*args, **kwargs)
 
 
 class _AsyncTaskBody(_TaskBody):
-    async def __call__(self, value: tuple[tuple[Any, ...], dict[str, Any]]) -> Any:  # type: ignore[override]
-        args, kwargs = value
+    async def __call__(self, value: tuple[tuple[Any, ...], dict[str, Any]], **injected: Any) -> Any:  # type: ignore[override]
+        args, kwargs = self.arguments(value, injected)
         return await self.func(*args, **kwargs)
 
 

@@ -49,16 +49,17 @@ class UpdateWriter:
             return []
         if isinstance(value, Command):
             return self._command(value)
+        if isinstance(value, (list, tuple)) and any(isinstance(v, Command) for v in value):
+            # Several updates at once: each Command's, and (root state) each other item.
+            writes: list[tuple[str, Any]] = []
+            for item in value:
+                writes.extend(self(item))
+            return writes
         if self.root:
             return [(ROOT, value)]
         if isinstance(value, dict):
             keys = self.keys
             return [(k, v) for k, v in value.items() if k in keys]
-        if isinstance(value, (list, tuple)) and any(isinstance(v, Command) for v in value):
-            writes: list[tuple[str, Any]] = []
-            for item in value:
-                writes.extend(self(item))
-            return writes
         fields = fields_of_object(value)
         if fields is not None:
             return [(k, v) for k, v in fields.items() if k in self.keys]

@@ -87,6 +87,9 @@ class InputMixin:
         self.subgraphs_resume = bool(self.resuming_hint) if self.is_nested else resuming
         if resuming:
             self.lifecycle.append(("resume", "input", self.checkpoint_id, ()))
+            # The first step of a resumed run considers every node, as LangGraph's does: the
+            # saved checkpoint's updated channels need not name what triggers a deferred node.
+            self.updated = None
             self.seen[INTERRUPT] = dict(self.versions)
             replayed_id, replayed_parent = self.checkpoint_id, self.parent_config
             if time_traveling and self.loaded_source not in ("update", "fork"):

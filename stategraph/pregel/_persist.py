@@ -48,7 +48,11 @@ def run_checkpoint_config(
 ) -> dict[str, Any]:
     """A run's config for one of its checkpoints, keys in LangGraph's order (as its
     checkpoints and debug streams show them)."""
-    configurable: dict[str, Any] = {"checkpoint_ns": checkpoint_ns, "thread_id": thread_id}
+    # A thread id given as another type (a UUID) is shown and saved as its string, as in LangGraph.
+    configurable: dict[str, Any] = {
+        "checkpoint_ns": checkpoint_ns,
+        "thread_id": thread_id if thread_id is None or isinstance(thread_id, str) else str(thread_id),
+    }
     if checkpoint_map:
         configurable["checkpoint_map"] = checkpoint_map
     configurable["checkpoint_id"] = checkpoint_id

@@ -103,6 +103,8 @@ def updates_payload(
         return {task.name: None}
     if len(relevant) == 1 and (relevant[0][0] == ROOT or relevant[0][0] == single_channel):
         return {task.name: relevant[0][1]}
+    if single_channel is not None or all(k == ROOT for k, _ in relevant):
+        return {task.name: [v for _, v in relevant]}  # several updates of the one channel
     keys = [k for k, _ in relevant]
     if len(set(keys)) != len(keys):
         return {task.name: [{k: v} for k, v in relevant]}

@@ -624,3 +624,25 @@ def test_task_calls_appear_in_the_tasks_stream() -> None:
     assert calls[0] == {"id": calls[0]["id"], "name": "double", "input": ((3,), {}), "triggers": ("__pregel_push",)}
     assert calls[1] == {"id": calls[0]["id"], "name": "double", "error": None, "result": {"__return__": 6}, "interrupts": []}
     assert events[-1]["name"] == "flow" and events[-1]["result"] == {"__end__": 7}
+
+
+def test_arguments_a_caller_gives_override_what_the_engine_injects() -> None:
+    from stategraph.store.memory import InMemoryStore
+
+    seen: list[tuple[Any, Any]] = []
+
+    @task
+    def record(store: Any, writer: Any, label: str) -> None:
+        seen.append((label, store))
+
+    store = InMemoryStore()
+
+    @entrypoint(store=store)
+    def flow(inputs: Any) -> str:
+        record(None, None, "given positionally").result()
+        record(store="mine", writer=None, label="given by name").result()
+        record(label="left out").result()
+        return "ok"
+
+    assert flow.invoke({}) == "ok"
+    assert seen == [("given positionally", None), ("given by name", "mine"), ("left out", store)]

@@ -557,3 +557,20 @@ def test_managed_keys_are_never_written_nor_output() -> None:
     )
     result = graph.invoke({"x": []}, {"recursion_limit": 10})
     assert result == {"x": ["a", ("b", 8, False)]}
+
+
+def test_a_root_state_node_may_return_several_updates_at_once() -> None:
+    import operator as op
+
+    from stategraph.types import Command
+
+    graph = (
+        StateGraph(Annotated[list, op.add])
+        .add_node("both", lambda s: [Command(update=["a"]), ["b"]])
+        .add_node("after", lambda s: ["c"])
+        .add_edge(START, "both")
+        .add_edge("both", "after")
+        .compile()
+    )
+    assert graph.invoke([]) == ["a", "b", "c"]
+    assert list(graph.stream([], stream_mode="updates")) == [{"both": [["a"], ["b"]]}, {"after": ["c"]}]

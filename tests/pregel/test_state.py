@@ -310,3 +310,39 @@ def test_a_clearing_copying_or_input_update_must_be_alone_in_its_superstep(check
     graph.invoke({"x": []}, thread())
     with pytest.raises(InvalidUpdateError, match="Cannot apply multiple updates"):
         graph.bulk_update_state(thread(), [[StateUpdate(None, special), StateUpdate({"x": [2]}, "a")]])
+
+
+def test_a_deferred_node_waiting_at_a_breakpoint_runs_after_an_update(checkpointer: Any) -> None:
+    class Docs(TypedDict):
+        answer: str
+        docs: Annotated[list, operator.add]
+
+    graph = (
+        StateGraph(Docs)
+        .add_node("start", lambda s: {"answer": ""})
+        .add_node("slow", lambda s: {"answer": "slow"})
+        .add_node("near", lambda s: {"docs": ["near"]})
+        .add_node("far", lambda s: {"docs": ["far"]})
+        .add_node("answer", lambda s: {"answer": ",".join(s["docs"])}, defer=True)
+        .add_edge(START, "start")
+        .add_edge("start", "near")
+        .add_edge("near", "slow")
+        .add_edge("start", "far")
+        .add_edge("near", "answer")
+        .add_edge("far", "answer")
+        .compile(checkpointer=checkpointer, interrupt_before=["answer"])
+    )
+    graph.invoke({"docs": []}, thread())
+    graph.update_state(thread(), {"docs": ["extra"]})
+    assert graph.get_state(thread()).next == ("answer",)
+    assert list(graph.stream(None, thread())) == [{"answer": {"answer": "far,near,extra"}}]
+
+
+def test_a_thread_id_of_another_type_is_saved_and_shown_as_a_string(checkpointer: Any) -> None:
+    import uuid
+
+    graph = StateGraph(S).add_node("a", lambda s: {"x": [1]}).add_edge(START, "a").compile(checkpointer=checkpointer)
+    thread_id = uuid.uuid4()
+    chunks = list(graph.stream({"x": []}, {"configurable": {"thread_id": thread_id}}, stream_mode="checkpoints"))
+    assert {c["config"]["configurable"]["thread_id"] for c in chunks} == {str(thread_id)}
+    assert graph.get_state({"configurable": {"thread_id": str(thread_id)}}).values == {"x": [1]}
