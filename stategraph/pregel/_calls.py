@@ -124,7 +124,9 @@ class CallRunner:
         task = self._task(caller, node, args, kwargs)
         future: Future = Future()
         saved = self._saved_result(task)
-        if saved is MISSING:
+        if saved is not MISSING:
+            self._start(task)  # as LangGraph's debug stream: the call is shown, its result reused
+        else:
             saved = self._cached_result(task)
         if saved is not MISSING:
             future.set_result(saved)
@@ -161,7 +163,9 @@ class CallRunner:
         task = self._task(caller, node, args, kwargs)
         running = asyncio.get_running_loop()
         saved = self._saved_result(task)
-        if saved is MISSING:
+        if saved is not MISSING:
+            self._start(task)  # as LangGraph's debug stream: the call is shown, its result reused
+        else:
             saved = self._cached_result(task)
         if saved is not MISSING:
             done = running.create_future()

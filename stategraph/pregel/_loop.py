@@ -96,7 +96,9 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
         # step of a run that resumes (a retried attempt sets it for its own task).
         self.subgraphs_resume = False
         self.inbox = inbox if inbox is not None else ResumeInbox()
-        self.thread_id = configurable.get("thread_id")
+        thread_id = configurable.get("thread_id")
+        # A thread id of another type (a UUID) is saved and shown as its string, as in LangGraph.
+        self.thread_id = thread_id if thread_id is None or isinstance(thread_id, str) else str(thread_id)
         self.checkpoint_map: dict[str, str] = dict(configurable.get("checkpoint_map") or {})
         # The checkpoint this run starts from when named: a root run's checkpoint_id (or, given
         # a subgraph's config, the root's entry in its checkpoint_map); a subgraph's own entry.

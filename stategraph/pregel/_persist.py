@@ -48,11 +48,7 @@ def run_checkpoint_config(
 ) -> dict[str, Any]:
     """A run's config for one of its checkpoints, keys in LangGraph's order (as its
     checkpoints and debug streams show them)."""
-    # A thread id given as another type (a UUID) is shown and saved as its string, as in LangGraph.
-    configurable: dict[str, Any] = {
-        "checkpoint_ns": checkpoint_ns,
-        "thread_id": thread_id if thread_id is None or isinstance(thread_id, str) else str(thread_id),
-    }
+    configurable: dict[str, Any] = {"checkpoint_ns": checkpoint_ns, "thread_id": thread_id}
     if checkpoint_map:
         configurable["checkpoint_map"] = checkpoint_map
     configurable["checkpoint_id"] = checkpoint_id
@@ -115,7 +111,10 @@ class PersistMixin:
         # end descends from the last one the saver holds.
         if self.durability == "exit":
             previous_config = self.saved_config
-        self.parent_config = previous_config or None
+            # As LangGraph's, the debug stream names no parent: none was saved during this run.
+            self.parent_config = None
+        else:
+            self.parent_config = previous_config or None
         self.checkpoint_config = run_checkpoint_config(
             self.thread_id,
             self.checkpoint_ns,

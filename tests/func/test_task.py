@@ -646,3 +646,20 @@ def test_arguments_a_caller_gives_override_what_the_engine_injects() -> None:
 
     assert flow.invoke({}) == "ok"
     assert seen == [("given positionally", None), ("given by name", "mine"), ("left out", store)]
+
+
+def test_a_call_whose_saved_result_is_reused_shows_in_the_debug_stream_without_a_result(
+    checkpointer: Any,
+) -> None:
+    @task
+    def lookup() -> bool:
+        return False
+
+    @entrypoint(checkpointer=checkpointer)
+    def flow(inputs: Any) -> Any:
+        lookup().result()
+        return interrupt("more?")
+
+    list(flow.stream({}, thread()))
+    events = [(e["type"], e["payload"]["name"]) for e in flow.stream(Command(resume="y"), thread(), stream_mode="debug") if e["type"] != "checkpoint"]
+    assert events == [("task", "flow"), ("task", "lookup"), ("task_result", "flow")]
