@@ -242,12 +242,12 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
 
     def tick(self) -> list[Task] | None:
         """Plan the next step. Returns the tasks to execute, or None when the run stops."""
+        tasks = self._plan()
+        if self.out.wants("checkpoints") or self.out.wants("debug"):
+            self._emit_checkpoint(tasks)  # also the last one, where a run stops
         if self.step > self.stop:
             self.status = "out_of_steps"
             return None
-        tasks = self._plan()
-        if self.out.wants("checkpoints") or self.out.wants("debug"):
-            self._emit_checkpoint(tasks)
         if not tasks:
             self.status = "done"
             return None
@@ -448,6 +448,8 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
             for t in all_tasks
         ):
             self.status = "interrupt_after"
+            if self.out.wants("checkpoints") or self.out.wants("debug"):
+                self._emit_checkpoint(self._plan())  # the checkpoint the run stops on
             self._stop_at_breakpoint()
             self.lifecycle.append(("interrupt", "interrupt_after", self.checkpoint_id, ()))
 

@@ -21,11 +21,13 @@ from stategraph._constants import (
     PULL,
     RETURN,
     START,
+    TASKS,
 )
 from stategraph.checkpoint._capabilities import acall_put_writes, call_put_writes
 from stategraph.errors import InvalidUpdateError
 from stategraph.pregel._apply import apply_writes
 from stategraph.pregel._node import Task, task_id
+from stategraph.pregel._persist import path_str
 from stategraph.pregel._read import read_channels, read_fresh
 from stategraph.pregel._stream import StreamOut, fold_writes
 from stategraph.pregel._task_status import NOT_STARTED, TaskStatus, task_statuses
@@ -286,9 +288,7 @@ class StateMethods:
         owner = self._subgraph_for(config["configurable"]["checkpoint_ns"])
         if not supersteps:
             raise ValueError("No supersteps provided. Pass [[StateUpdate(values, as_node)], ...].")
-        for updates in supersteps:
-            if not updates:
-                raise ValueError("No updates provided. Each superstep needs at least one StateUpdate.")
+        for updates in _with_copies_split(supersteps):
             saved = saver.get_tuple(config)
             loop = owner._apply_updates(config, saver, saved, updates)
             for call in loop.outbox:
@@ -306,9 +306,7 @@ class StateMethods:
         owner = self._subgraph_for(config["configurable"]["checkpoint_ns"])
         if not supersteps:
             raise ValueError("No supersteps provided. Pass [[StateUpdate(values, as_node)], ...].")
-        for updates in supersteps:
-            if not updates:
-                raise ValueError("No updates provided. Each superstep needs at least one StateUpdate.")
+        for updates in _with_copies_split(supersteps):
             saved = await saver.aget_tuple(config)
             loop = owner._apply_updates(config, saver, saved, updates)
             for call in loop.outbox:
@@ -364,6 +362,13 @@ class StateMethods:
             loop._save_checkpoint("update", updated, changed)
             return loop
         tasks = []
+        # As LangGraph: an update as a node answers the task planned for that node, if any, and
+        # its writes are saved as that task's on the checkpoint updated, so history shows the
+        # task's result there.
+        planned: dict[str, list[str]] = {}
+        if saved is not None:
+            for planned_task in loop._plan():
+                planned.setdefault(planned_task.name, []).append(planned_task.id)
         for update in updates:
             as_node = update.as_node or self._infer_as_node(loop, saved)
             node = self.nodes.get(as_node)  # type: ignore[attr-defined]
@@ -374,7 +379,12 @@ class StateMethods:
                 )
             if node.write is None:
                 raise InvalidUpdateError(f"Node {as_node} has no writers, so it cannot be updated as.")
-            tid = update.task_id or task_id(loop.checkpoint_id, loop.checkpoint_ns, loop.step, as_node, "update")
+            prepared = planned.get(as_node)
+            tid = update.task_id or (
+                prepared.pop(0)
+                if prepared
+                else task_id(loop.checkpoint_id, loop.checkpoint_ns, loop.step, as_node, "update")
+            )
             task = Task(tid, as_node, (PULL, as_node), None, node, (INTERRUPT,), f"{as_node}{NS_END}{tid}")
             context = loop.task_context(task)
             token = current_task.set(context)
@@ -386,6 +396,10 @@ class StateMethods:
             finally:
                 current_task.reset(token)
             tasks.append(task)
+            if saved is not None:
+                kept = [w for w in task.writes if w[0] != TASKS]
+                if kept:
+                    loop.outbox.append(("writes", loop.checkpoint_config, kept, tid, path_str(task.path)))
         updated, changed = apply_writes(loop.target, tasks)
         # As LangGraph: every channel the update wrote counts as updated for planning, even one
         # the write left unchanged (a join barrier the node had already reached).
@@ -415,6 +429,30 @@ class StateMethods:
                 "the update comes from."
             )
         return last_seen[-1][1]
+
+
+def _with_copies_split(supersteps: Sequence[Sequence[StateUpdate]]) -> list[Sequence[StateUpdate]]:
+    """The supersteps to apply; a copy given updates (``as_node="__copy__"`` with a list of
+    ``(values, as_node)``) is the copy, then a superstep of those updates on it, as in LangGraph."""
+    expanded: list[Sequence[StateUpdate]] = []
+    for updates in supersteps:
+        if not updates:
+            raise ValueError("No updates provided. Each superstep needs at least one StateUpdate.")
+        first = updates[0]
+        if first.as_node == COPY and isinstance(first.values, list) and first.values:
+            then = []
+            for item in first.values:
+                if not isinstance(item, Sequence):
+                    raise InvalidUpdateError(
+                        f"Invalid update item: {item} when copying checkpoint. Give "
+                        "StateUpdate(values, as_node) items."
+                    )
+                then.append(StateUpdate(item[0], item[1]))
+            expanded.append([StateUpdate(None, COPY)])
+            expanded.append(then)
+        else:
+            expanded.append(updates)
+    return expanded
 
 
 def _null_node() -> Any:

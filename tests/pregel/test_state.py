@@ -346,3 +346,67 @@ def test_a_thread_id_of_another_type_is_saved_and_shown_as_a_string(checkpointer
     chunks = list(graph.stream({"x": []}, {"configurable": {"thread_id": thread_id}}, stream_mode="checkpoints"))
     assert {c["config"]["configurable"]["thread_id"] for c in chunks} == {str(thread_id)}
     assert graph.get_state({"configurable": {"thread_id": str(thread_id)}}).values == {"x": [1]}
+
+
+def test_updates_as_nodes_show_as_the_planned_tasks_results_in_history(checkpointer: Any) -> None:
+    class Num(TypedDict):
+        num: int
+
+    graph = (
+        StateGraph(Num)
+        .add_node("double", lambda s: {"num": s["num"] * 2})
+        .add_edge(START, "double")
+        .compile(checkpointer=checkpointer)
+    )
+    graph.bulk_update_state(
+        thread(),
+        [
+            [StateUpdate({}, "__input__")],
+            [StateUpdate({"num": 1}, "__start__")],
+            [StateUpdate({"num": 2}, "double")],
+        ],
+    )
+    results = {t.name: t.result for s in graph.get_state_history(thread()) for t in s.tasks}
+    assert results == {"__start__": {"num": 1}, "double": {"num": 2}}
+
+
+def test_a_copy_given_updates_forks_and_applies_them(checkpointer: Any) -> None:
+    graph = (
+        StateGraph(S)
+        .add_node("a", lambda s: {"x": ["a"]})
+        .add_node("b", lambda s: {"x": ["b"]})
+        .add_edge(START, "a")
+        .add_edge("a", "b")
+        .compile(checkpointer=checkpointer)
+    )
+    graph.invoke({"x": ["in"]}, thread())
+    before_b = next(s for s in graph.get_state_history(thread()) if s.next == ("b",))
+    forked = graph.update_state(before_b.config, [StateUpdate({"x": ["b*"]}, "b")], as_node="__copy__")
+    assert graph.get_state(forked).values == {"x": ["in", "a", "b*"]}
+    sources = [s.metadata["source"] for s in graph.get_state_history(thread())][:2]
+    assert sources == ["update", "fork"]
+
+
+def test_the_checkpoints_stream_ends_with_the_checkpoint_a_run_stops_on(checkpointer: Any) -> None:
+    from stategraph.errors import GraphRecursionError
+
+    paused = (
+        StateGraph(S)
+        .add_node("a", lambda s: {"x": [1]})
+        .add_node("b", lambda s: {"x": [2]})
+        .add_edge(START, "a")
+        .add_edge("a", "b")
+        .compile(checkpointer=checkpointer, interrupt_after=["a"])
+    )
+    chunks = list(paused.stream({"x": []}, thread("p"), stream_mode="checkpoints"))
+    assert chunks[-1]["config"] == paused.get_state(thread("p")).config
+    assert chunks[-1]["next"] == ["b"]
+
+    looping = StateGraph(S).add_node("a", lambda s: {"x": [1]}).add_edge(START, "a").add_edge("a", "a")
+    graph = looping.compile(checkpointer=checkpointer)
+    config = {**thread("r"), "recursion_limit": 3}
+    chunks = []
+    with pytest.raises(GraphRecursionError):
+        for chunk in graph.stream({"x": []}, config, stream_mode="checkpoints"):
+            chunks.append(chunk)
+    assert chunks[-1]["config"] == graph.get_state(thread("r")).config
