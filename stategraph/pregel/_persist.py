@@ -16,6 +16,7 @@ from stategraph.checkpoint._capabilities import acall_put_writes, call_put_write
 from stategraph.checkpoint._ids import new_checkpoint_id
 from stategraph._constants import ERROR, INTERRUPT, NO_WRITES, NS_END, RESUME, TASKS
 from stategraph.pregel._node import Task
+from stategraph.types import Send
 
 
 class SubgraphReplay:
@@ -84,7 +85,7 @@ class PersistMixin:
             self._queue_put(force=True)
         for task in self.tasks.values():
             if task.done:
-                writes = self._task_saved_writes(task)
+                writes = self._storable(self._task_saved_writes(task))
                 if writes:
                     self.outbox.append(("writes", self.checkpoint_config, writes, task.id, path_str(task.path)))
         for tid, writes, path in self._exit_call_writes:
@@ -154,6 +155,9 @@ class PersistMixin:
                 value = channel.checkpoint()
                 if value is not MISSING:
                     values[name] = value
+        untracked = self.graph.untracked_channels
+        if untracked and isinstance(values.get(TASKS), list):  # Sends carrying untracked values
+            values[TASKS] = [_without_untracked(packet, untracked) for packet in values[TASKS]]
         return {
             "v": 4,
             "id": self.checkpoint_id,
@@ -167,10 +171,18 @@ class PersistMixin:
     def _save_writes(self, tid: str, writes: list[tuple[str, Any]], path: str) -> None:
         if self.checkpointer is None or self.durability == "exit":
             return
+        self.outbox.append(("writes", self.checkpoint_config, self._storable(writes), tid, path))
+
+    def _storable(self, writes: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+        """The writes as saved: untracked channels' values are never checkpointed."""
         untracked = self.graph.untracked_channels
-        if untracked:
-            writes = [w for w in writes if w[0] not in untracked]
-        self.outbox.append(("writes", self.checkpoint_config, writes, tid, path))
+        if not untracked:
+            return writes
+        return [
+            (c, _without_untracked(v, untracked) if c == TASKS else v)
+            for c, v in writes
+            if c not in untracked
+        ]
 
     def _emit_checkpoint(self, tasks: list[Task]) -> None:
         if self.checkpointer is None or not self.checkpoint_id:
@@ -207,3 +219,13 @@ def with_pending_sends(
     channel's version. The saved values stay as read."""
     versions[TASKS] = max(versions.values()) if versions else 1
     return {**values, TASKS: list(checkpoint["pending_sends"])}
+
+
+def _without_untracked(packet: Any, untracked: frozenset[str]) -> Any:
+    """A ``Send`` whose state argument holds untracked channels' values, stored without them
+    (they are never checkpointed), as LangGraph stores it."""
+    if not isinstance(packet, Send) or not isinstance(packet.arg, dict):
+        return packet
+    if untracked.isdisjoint(packet.arg):
+        return packet
+    return Send(packet.node, {k: v for k, v in packet.arg.items() if k not in untracked}, timeout=packet.timeout)

@@ -8,6 +8,7 @@ from typing import Annotated, Any, TypedDict
 
 import pytest
 
+from stategraph.channels import UntrackedValue
 from stategraph.graph import START, StateGraph
 from stategraph.types import StateSnapshot, StateUpdate
 
@@ -410,3 +411,38 @@ def test_the_checkpoints_stream_ends_with_the_checkpoint_a_run_stops_on(checkpoi
         for chunk in graph.stream({"x": []}, config, stream_mode="checkpoints"):
             chunks.append(chunk)
     assert chunks[-1]["config"] == graph.get_state(thread("r")).config
+
+
+class _Resource:
+    """Nothing a checkpoint could store (it holds a lock)."""
+
+    def __init__(self, name: str) -> None:
+        import threading
+
+        self.name = name
+        self.lock = threading.Lock()
+
+
+class _Session(TypedDict):
+    log: Annotated[list, operator.add]
+    resource: Annotated[_Resource, UntrackedValue]
+
+
+def test_a_send_carrying_an_untracked_value_is_saved_without_it(checkpointer: Any) -> None:
+    from stategraph.types import Send
+
+    def use(state: _Session) -> dict[str, Any]:
+        return {"log": [f"used {state['resource'].name}"], "resource": _Resource("next")}
+
+    graph = (
+        StateGraph(_Session)
+        .add_node("setup", lambda s: {"log": ["setup"], "resource": _Resource("first")})
+        .add_node("use", use)
+        .add_edge(START, "setup")
+        .add_conditional_edges("setup", lambda s: [Send("use", s)])
+        .compile(checkpointer=checkpointer)
+    )
+    result = graph.invoke({"log": []}, thread())
+    assert result["log"] == ["setup", "used first"]
+    assert result["resource"].name == "next"
+    assert "resource" not in graph.get_state(thread()).values
