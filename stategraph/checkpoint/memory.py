@@ -69,8 +69,8 @@ _WritesKey = Tuple[str, str]  # checkpoint_ns, checkpoint_id
 
 
 class InMemorySaver(
+    BaseCheckpointSaver[str],  # first base, as in LangGraph (subclasses reach it as __mro__[1])
     SweepsInThread,
-    BaseCheckpointSaver[str],
     AbstractContextManager["InMemorySaver"],
     AbstractAsyncContextManager["InMemorySaver"],
 ):

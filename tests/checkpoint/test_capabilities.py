@@ -143,3 +143,12 @@ def test_put_writes_without_task_path_is_called_with_three_arguments() -> None:
     asyncio.run(graph.ainvoke({"items": []}, {"configurable": {"thread_id": "async"}}))
     assert len(saver.task_ids) >= 2
     assert graph.get_state({"configurable": {"thread_id": "async"}}).interrupts[0].value == "label?"
+
+
+def test_in_memory_saver_derives_from_the_base_saver_first() -> None:
+    """Savers written for LangGraph reach the base implementation as ``InMemorySaver.__mro__[1]``."""
+    from stategraph.checkpoint.base import BaseCheckpointSaver
+    from stategraph.checkpoint.memory import InMemorySaver
+
+    assert InMemorySaver.__mro__[1] is BaseCheckpointSaver
+    assert InMemorySaver.__mro__[1].get_delta_channel_history is BaseCheckpointSaver.get_delta_channel_history
