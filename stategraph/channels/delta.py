@@ -120,6 +120,23 @@ class DeltaChannel(BaseChannel[Any, Any, Any]):
         self.value = self.reducer(current, list(values))
         return True
 
+    def replay_writes(self, writes: Sequence[tuple[str, str, Any]]) -> None:
+        """Apply earlier steps' writes (``(task_id, channel, value)``, oldest first) in one
+        reducer call, as LangGraph rebuilds the channel: the last ``Overwrite`` among them is
+        the new base and only the writes after it are reduced."""
+        values = [value for _, _, value in writes]
+        if not values:
+            return
+        base = self._start() if self.value is MISSING else self.value
+        start = 0
+        for index, item in enumerate(values):
+            is_overwrite, item_value = overwrite_value(item)
+            if is_overwrite:
+                base = self._start() if item_value is None else copy.copy(item_value)
+                start = index + 1
+        remaining = values[start:]
+        self.value = self.reducer(base, remaining) if remaining else base
+
     def _start(self) -> Any:
         start = initial_value(self.typ)
         return None if start is MISSING else start

@@ -169,3 +169,18 @@ def test_messages_written_to_a_delta_channel_get_stable_ids(backend: str, tmp_pa
         again = graph.get_state(config).values["messages"]
     assert [type(m).__name__ for m in first] == ["HumanMessage", "HumanMessage", "AIMessage"]
     assert all(m.id for m in first) and [m.id for m in first] == [m.id for m in again]
+
+
+def test_replay_writes_folds_earlier_writes_from_the_last_overwrite() -> None:
+    from stategraph.types import Overwrite
+
+    def extend(current: list, writes: list) -> list:
+        return [*current, *(x for w in writes for x in w)]
+
+    channel = DeltaChannel(extend, list).from_checkpoint(None)
+    channel.replay_writes([("t1", "k", [1]), ("t2", "k", [2])])
+    assert channel.get() == [1, 2]
+    channel.replay_writes([("t3", "k", [3]), ("t4", "k", Overwrite([9])), ("t5", "k", [4])])
+    assert channel.get() == [9, 4]
+    channel.replay_writes([])
+    assert channel.get() == [9, 4]
