@@ -153,12 +153,22 @@ async def _acall_saver(saver: Any, call: tuple[Any, ...]) -> None:
         await acall_put_writes(saver, config, writes, task_id, path)
 
 
+def _latest_of(config: dict[str, Any]) -> dict[str, Any]:
+    """The config of the thread's latest checkpoint in the same namespace."""
+    configurable = {k: v for k, v in config["configurable"].items() if k != "checkpoint_id"}
+    return {"configurable": configurable}
+
+
 def _load_sync(loop: PregelLoop, saver: Any) -> Any:
     if saver is None:
         return None
     config, before = loop.checkpoint_lookup()
     if before is None:
-        return saver.get_tuple(config)
+        saved = saver.get_tuple(config)
+        if saved is not None and loop.requested_checkpoint_id and not loop.is_nested:
+            latest = saver.get_tuple(_latest_of(config))
+            loop.addressed_superseded = latest is not None and latest.checkpoint["id"] != saved.checkpoint["id"]
+        return saved
     bound = {"configurable": {"checkpoint_id": before}}
     return next(iter(saver.list(config, before=bound, limit=1)), None)
 
@@ -168,7 +178,11 @@ async def _load_async(loop: PregelLoop, saver: Any) -> Any:
         return None
     config, before = loop.checkpoint_lookup()
     if before is None:
-        return await saver.aget_tuple(config)
+        saved = await saver.aget_tuple(config)
+        if saved is not None and loop.requested_checkpoint_id and not loop.is_nested:
+            latest = await saver.aget_tuple(_latest_of(config))
+            loop.addressed_superseded = latest is not None and latest.checkpoint["id"] != saved.checkpoint["id"]
+        return saved
     async for saved in saver.alist(config, before={"configurable": {"checkpoint_id": before}}, limit=1):
         return saved
     return None

@@ -108,6 +108,9 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
             self.requested_checkpoint_id = self.checkpoint_map.get("")
         else:
             self.requested_checkpoint_id = configurable.get("checkpoint_id")
+        # A run addressed at a checkpoint the thread has moved past (set when loading): its
+        # finished tasks run again instead of handing back their saved writes, as in LangGraph.
+        self.addressed_superseded = False
         # Shared by every subgraph run of a replay (see ``SubgraphReplay``); None otherwise.
         self.replay: Any = None
         recursion_limit = config.get("recursion_limit", graph.recursion_limit)

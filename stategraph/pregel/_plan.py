@@ -112,7 +112,7 @@ class PlanMixin:
                 continue
             if channel == RESUME:
                 task.resume_values = list(value)
-            elif channel not in SUCCESS_SKIP:
+            elif channel not in SUCCESS_SKIP and not self.addressed_superseded:
                 task.done = True
                 if channel != NO_WRITES:
                     task.writes.append((channel, value))

@@ -353,3 +353,36 @@ def test_a_json_schema_dict_is_carried_as_given_and_not_enforced(checkpointer: A
     assert repr(pending).endswith(f"response_schema={schema!r})")
     graph.invoke(Command(resume="perhaps"), config)
     assert seen == ["perhaps"]
+
+
+def test_a_resume_at_a_checkpoint_the_thread_moved_past_reruns_its_finished_tasks(checkpointer: Any) -> None:
+    """As LangGraph: only a resume at the thread's latest checkpoint hands finished tasks'
+    writes back; addressed at an older one, they run again (the answer is still used)."""
+
+    class Flagged(TypedDict, total=False):
+        x: Annotated[list, operator.add]
+        flag: bool
+
+    runs: list[str] = []
+
+    def done(state: Flagged) -> dict[str, Any]:
+        runs.append("done")
+        return {"x": ["flagged" if state.get("flag") else "plain"]}
+
+    def ask(state: Flagged) -> dict[str, Any]:
+        return {"x": [interrupt("ok?")]}
+
+    graph = (
+        StateGraph(Flagged)
+        .add_node("done", done)
+        .add_node("ask", ask)
+        .add_edge(START, "done")
+        .add_edge(START, "ask")
+        .compile(checkpointer=checkpointer)
+    )
+    graph.invoke({"x": []}, thread())
+    paused = graph.get_state(thread()).config
+    graph.update_state(thread(), None)  # the thread moves past the paused checkpoint
+    result = graph.invoke(Command(resume="yes", update={"flag": True}), paused)
+    assert runs == ["done", "done"]
+    assert sorted(result["x"]) == ["flagged", "yes"]
