@@ -355,6 +355,7 @@ async def drive_async(
     background: list[asyncio.Task[Any]] = []
     chain: list[Optional[asyncio.Task[Any]]] = [None]
     loop.is_async_run = True
+    loop.event_loop = asyncio.get_running_loop()
 
     async def flush() -> None:
         outbox = loop.outbox

@@ -161,6 +161,7 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
         self.target: WriteTarget
         self._calls: Any = None
         self.is_async_run = False  # set by the async driver
+        self.event_loop: Any = None  # the async run's event loop (set by the async driver)
         self._exit_call_writes: list[tuple[str, list[tuple[str, Any]], str]] = []
 
     def refresh_callbacks(self) -> None:

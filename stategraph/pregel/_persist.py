@@ -7,6 +7,7 @@ which happens at once from the thread that ran the task.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import threading
 from typing import Any, Optional
@@ -198,6 +199,15 @@ class PersistMixin:
         if self.durability == "exit":
             self._exit_call_writes.append((task.id, writes, path_str(task.path)))
             return
+        if self.event_loop is not None and not _on_loop(self.event_loop):
+            # A sync call inside an async run saves through the async saver, on the run's event
+            # loop: an async-only saver's sync methods need a loop that is free (its own may
+            # not be running at all).
+            asyncio.run_coroutine_threadsafe(
+                acall_put_writes(self.checkpointer, self.checkpoint_config, writes, task.id, path_str(task.path)),
+                self.event_loop,
+            ).result()
+            return
         call_put_writes(self.checkpointer, self.checkpoint_config, writes, task.id, path_str(task.path))
 
     async def asave_call_writes(self, task: Task, writes: list[tuple[str, Any]]) -> None:
@@ -229,3 +239,10 @@ def _without_untracked(packet: Any, untracked: frozenset[str]) -> Any:
     if untracked.isdisjoint(packet.arg):
         return packet
     return Send(packet.node, {k: v for k, v in packet.arg.items() if k not in untracked}, timeout=packet.timeout)
+
+
+def _on_loop(event_loop: Any) -> bool:
+    try:
+        return asyncio.get_running_loop() is event_loop
+    except RuntimeError:
+        return False

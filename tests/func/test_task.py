@@ -663,3 +663,34 @@ def test_a_call_whose_saved_result_is_reused_shows_in_the_debug_stream_without_a
     list(flow.stream({}, thread()))
     events = [(e["type"], e["payload"]["name"]) for e in flow.stream(Command(resume="y"), thread(), stream_mode="debug") if e["type"] != "checkpoint"]
     assert events == [("task", "flow"), ("task", "lookup"), ("task_result", "flow")]
+
+
+def test_sync_tasks_of_an_async_run_save_through_an_async_only_saver(tmp_path: Path) -> None:
+    """The saver's own loop is not running here (made by another asyncio.run), so its sync
+    methods could never complete: the run saves the calls through its async methods."""
+    from stategraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    @task
+    def add(value: str) -> str:
+        return value + "+"
+
+    class AsyncOnly(AsyncSqliteSaver):
+        def put_writes(self, *args: Any, **kwargs: Any) -> None:
+            raise AssertionError("a sync save from an async run would wait on a loop that never runs")
+
+    manager = AsyncOnly.from_conn_string(str(tmp_path / "calls.db"))
+    saver_loop = asyncio.new_event_loop()  # stays open, never runs again
+    saver = saver_loop.run_until_complete(manager.__aenter__())
+
+    @entrypoint(checkpointer=saver)
+    def flow(value: str) -> str:
+        return add(add(value).result()).result()
+
+    async def run() -> list[Any]:
+        return [c async for c in flow.astream("v", thread(), durability="sync")]
+
+    try:
+        assert asyncio.run(asyncio.wait_for(run(), 20)) == [{"add": "v+"}, {"add": "v++"}, {"flow": "v++"}]
+    finally:
+        saver_loop.run_until_complete(manager.__aexit__(None, None, None))
+        saver_loop.close()
