@@ -105,8 +105,10 @@ def setup() -> Operation[int]:
     yield Query(
         f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (v INTEGER PRIMARY KEY)", prepare=False
     )
+    # Not prepared: run once per saver, and a statement prepared outside a caller's pipeline,
+    # then run again inside it on the same connection, has come back with undecoded bytes.
     [(current,)] = yield Query(
-        f"SELECT coalesce(max(v), -1) FROM {MIGRATIONS_TABLE}", fetch=True
+        f"SELECT coalesce(max(v), -1) FROM {MIGRATIONS_TABLE}", fetch=True, prepare=False
     )
     for version in range(current + 1, len(MIGRATIONS)):
         yield Query(MIGRATIONS[version], prepare=False)
