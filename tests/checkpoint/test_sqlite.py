@@ -136,6 +136,19 @@ async def test_the_async_saver_serves_sync_calls_from_other_threads(tmp_path: Pa
         assert [t.config for t in listed] == [config]
 
 
+def test_the_async_saver_refuses_sync_calls_when_its_loop_is_not_running(tmp_path: Path) -> None:
+    """Instead of waiting for ever on a loop that will not run the call."""
+    manager = AsyncSqliteSaver.from_conn_string(str(tmp_path / "db.sqlite"))
+    opened_on = asyncio.new_event_loop()
+    saver = opened_on.run_until_complete(manager.__aenter__())
+    try:
+        with pytest.raises(asyncio.InvalidStateError, match="event loop running"):
+            saver.get_tuple(thread_config())
+    finally:
+        opened_on.run_until_complete(manager.__aexit__(None, None, None))
+        opened_on.close()
+
+
 async def test_sync_and_async_savers_share_one_database_format(tmp_path: Path) -> None:
     path = str(tmp_path / "db.sqlite")
     with SqliteSaver.from_conn_string(path) as sync_saver:

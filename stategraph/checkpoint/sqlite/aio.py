@@ -285,6 +285,13 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
                 "than its event loop's. From the event loop, use the async methods "
                 "(await saver.aget_tuple(...), graph.ainvoke(...)); for sync code use SqliteSaver."
             )
+        if self.loop.is_closed() or not self.loop.is_running():
+            coroutine.close()
+            raise asyncio.InvalidStateError(
+                "Synchronous calls to AsyncSqliteSaver need its event loop running: the loop it "
+                "was opened on is not running now, so the call could never complete. Open the "
+                "saver on the loop that runs the graph, or use SqliteSaver for sync code."
+            )
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
 
     def get_tuple(self, config: RunnableConfig) -> Optional[CheckpointTuple]:
