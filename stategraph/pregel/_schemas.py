@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from typing_extensions import is_typeddict
 
@@ -25,9 +25,7 @@ class SchemaMethods:
     input_channels: str | Sequence[str]
     output_channels: str | Sequence[str]
     context_schema: Any
-
-    def get_name(self, suffix: Optional[str] = None) -> str:
-        raise NotImplementedError
+    get_name: Callable[..., str]  # Pregel's
 
     @property
     def InputType(self) -> Any:  # noqa: N802 - Runnable's name
