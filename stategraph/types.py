@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import (
     Any,
     Callable,
@@ -480,13 +481,33 @@ def _response_adapter(response_schema: Any) -> Any:
     if response_schema is None or isinstance(response_schema, dict):
         return None
     try:
+        return _cached_response_adapter(response_schema)
+    except TypeError:  # an unhashable annotation: built afresh each call
+        return _new_response_adapter(response_schema)
+
+
+@lru_cache(maxsize=256)
+def _cached_response_adapter(response_schema: Any) -> Any:
+    return _new_response_adapter(response_schema)
+
+
+def _new_response_adapter(response_schema: Any) -> Any:
+    try:
         from pydantic import TypeAdapter
     except ImportError as error:  # pragma: no cover - depends on the environment
         raise ImportError(
             "interrupt(response_schema=<type>) validates answers with pydantic: pip install "
             "pydantic, or pass the JSON Schema as a dict."
         ) from error
-    return TypeAdapter(response_schema)
+    adapter = TypeAdapter(response_schema)
+    # The validated answer is the node's to keep in state: the classes the program itself named
+    # here may be checkpointed, as compile() allows those its state schemas name.
+    from stategraph.checkpoint.serde import collect_schema_types, register_types
+
+    found = collect_schema_types(response_schema)
+    if found:
+        register_types(*found)
+    return adapter
 
 
 def _validated_answer(adapter: Any, answer: Any) -> Any:

@@ -22,6 +22,7 @@ from stategraph.checkpoint._capabilities import (
     call_put_writes,
     saver_capabilities,
 )
+from stategraph.errors import is_invalid_resume
 from stategraph.pregel._group_writer import group_writer
 from stategraph.pregel._lifecycle import adeliver, deliver, graph_handlers
 from stategraph.pregel._loop import PregelLoop
@@ -478,7 +479,9 @@ async def _execute_concurrently(
                 await flush()
                 while events:
                     yield events.popleft()
-                if task.error is not None:
+                # An invalid resume answer is raised once the others finish: a task answered in
+                # the same resume is not cut off after its side effects, to run them again.
+                if task.error is not None and not is_invalid_resume(task.error):
                     for other in running:
                         other.cancel()
                     await asyncio.gather(*running, return_exceptions=True)

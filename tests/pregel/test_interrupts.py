@@ -386,3 +386,68 @@ def test_a_resume_at_a_checkpoint_the_thread_moved_past_reruns_its_finished_task
     result = graph.invoke(Command(resume="yes", update={"flag": True}), paused)
     assert runs == ["done", "done"]
     assert sorted(result["x"]) == ["flagged", "yes"]
+
+
+def test_a_class_named_by_a_response_schema_can_be_kept_in_checkpointed_state(checkpointer: Any) -> None:
+    """The validated answer is an instance of the program's own class; storing it in state
+    must not fail as an unregistered type (the program named it, as a state schema would)."""
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Verdict:
+        approved: bool
+
+    class AnyState(TypedDict):
+        answer: Any
+
+    def review(state: AnyState) -> dict[str, Any]:
+        return {"answer": interrupt("approve?", response_schema=Verdict)}
+
+    graph = (
+        StateGraph(AnyState).add_node(review).add_edge(START, "review").compile(checkpointer=checkpointer)
+    )
+    config = thread("verdict")
+    graph.invoke({"answer": None}, config)
+    assert graph.invoke(Command(resume={"approved": True}), config) == {"answer": Verdict(approved=True)}
+    assert graph.get_state(config).values == {"answer": Verdict(approved=True)}
+
+
+def test_an_invalid_answer_lets_the_siblings_answered_in_the_same_resume_finish(checkpointer: Any) -> None:
+    """Async, as sync: an invalid answer is raised after the other tasks finish, so a sibling
+    whose side effect already happened is not cancelled and run (with its effect) again."""
+    from pydantic import ValidationError
+
+    sent: list[str] = []
+
+    async def send(state: S) -> dict[str, list[str]]:
+        interrupt("send?", response_schema=Decision)
+        sent.append("email")
+        await asyncio.sleep(0.05)
+        return {"x": ["sent"]}
+
+    async def check(state: S) -> dict[str, list[str]]:
+        interrupt("check?", response_schema=Decision)
+        return {"x": ["checked"]}
+
+    graph = (
+        StateGraph(S)
+        .add_node(send)
+        .add_node(check)
+        .add_edge(START, "send")
+        .add_edge(START, "check")
+        .compile(checkpointer=checkpointer)
+    )
+    config = thread("siblings")
+
+    async def scenario() -> None:
+        await graph.ainvoke({"x": []}, config)
+        ids = {i.value: i.id for i in (await graph.aget_state(config)).interrupts}
+        answers = {ids["send?"]: {"approve": True, "note": ""}, ids["check?"]: {"approve": "nope"}}
+        with pytest.raises(ValidationError):
+            await graph.ainvoke(Command(resume=answers), config)
+        assert [i.value for i in (await graph.aget_state(config)).interrupts] == ["check?"]
+        done = await graph.ainvoke(Command(resume={ids["check?"]: {"approve": False, "note": ""}}), config)
+        assert sorted(done["x"]) == ["checked", "sent"]
+
+    asyncio.run(scenario())
+    assert sent == ["email"]
