@@ -54,7 +54,7 @@ def type_hints(schema: Any) -> dict[str, Any]:
     if dataclasses.is_dataclass(schema):
         names = {f.name for f in dataclasses.fields(schema)}
         return {k: v for k, v in hints.items() if k in names}
-    return {k: v for k, v in hints.items() if not k.startswith("__")}
+    return {k: v for k, v in hints.items() if k != "__slots__"}
 
 
 def has_fields(schema: Any) -> bool:

@@ -360,6 +360,22 @@ def test_root_reducer_schema() -> None:
     assert graph.invoke(["in"]) == ["in", "a"]
 
 
+def test_a_typeddict_with_only_a_root_key_is_a_root_state_with_that_key_s_reducer() -> None:
+    class RootLog(TypedDict):
+        __root__: Annotated[list, operator.add]
+
+    seen: list[Any] = []
+
+    def step(items: list) -> list:
+        seen.append(items)
+        return ["step"]
+
+    graph = StateGraph(RootLog).add_node("step", step).add_edge(START, "step").compile()
+    assert graph.invoke(["in"]) == ["in", "step"]
+    assert seen == [["in"]]
+    assert list(graph.stream(["in"], stream_mode="updates")) == [{"step": ["step"]}]
+
+
 # ---------------------------------------------------------------------------- input / output schemas
 
 
