@@ -104,6 +104,7 @@ class InputMixin:
                 if self.loaded_source in ("update", "fork") and replayed_parent:
                     bound = replayed_parent["configurable"].get("checkpoint_id") or bound
                 self.replay = SubgraphReplay(bound)
+            self.output_seen = True
             if self.out.wants("values"):
                 self.out.push("values", self._read_stream_values())
         elif input is not None and not isinstance(input, Command):

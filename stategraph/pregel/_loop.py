@@ -81,6 +81,7 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
         self.interrupt_before = interrupt_before
         self.interrupt_after = interrupt_after
         self.output_keys = output_keys
+        self.output_key_set = frozenset((output_keys,) if isinstance(output_keys, str) else output_keys)
         self.stream_keys = stream_keys
         self.stream_key_set = frozenset((stream_keys,) if isinstance(stream_keys, str) else stream_keys)
         # A single streamed channel (a run's str output_keys, __root__ graphs, entrypoints):
@@ -137,6 +138,9 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
         self.status = "pending"
         self.interrupts: list[Interrupt] = []
         self.output: Any = None
+        # Whether a "values" chunk of output_keys would have been streamed by now: as in
+        # LangGraph, a run that never wrote its output channels (nor resumed) outputs None.
+        self.output_seen = False
         self.step = 0
         self.stop = 0
         self.pending_writes: list[tuple[str, str, Any]] = []
@@ -442,6 +446,8 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
         self.updated = updated
         self.pending_writes = []
         self.subgraphs_resume = False
+        if not self.output_seen and not self.output_key_set.isdisjoint(changed):
+            self.output_seen = True
         if self.out.wants("values") and not self.stream_key_set.isdisjoint(changed):
             self.out.push("values", self._read_stream_values())
         self._save_checkpoint("loop", updated, changed)
@@ -468,6 +474,8 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
             self._flush_exit_durability()
             if successful:
                 apply_writes(self.target, successful)
+            # A run stopped by interrupt() streams its values, changed or not.
+            self.output_seen = self.output_seen or isinstance(self._read_output_now(), dict)
             if self.out.wants("values"):
                 values = self._read_stream_values()
                 if isinstance(values, dict) and self.interrupts:
@@ -496,6 +504,9 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
         self._flush_exit_durability()
 
     def _read_output(self) -> Any:
+        return self._read_output_now() if self.output_seen else None
+
+    def _read_output_now(self) -> Any:
         try:
             return read_channels(self.channels, self.output_keys)
         except Exception:

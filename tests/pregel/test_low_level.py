@@ -231,3 +231,24 @@ def test_get_state_of_a_low_level_graph_shows_every_channel() -> None:
     config = {"configurable": {"thread_id": "1"}}
     assert app.invoke(2, config) == 2
     assert app.get_state(config).values == {"total": 2, "input": 2, "output": 2}
+
+
+def test_invoke_outputs_none_when_the_run_never_wrote_its_output_channel() -> None:
+    """As LangGraph: invoke returns the last "values" chunk of the output channels, so a run
+    stopped at a breakpoint before writing them outputs None, not the previous run's value."""
+    one = NodeBuilder().subscribe_only("input").do(lambda x: x + 1).write_to("inbox")
+    two = NodeBuilder().subscribe_only("inbox").do(lambda x: x + 1).write_to("output")
+    app = Pregel(
+        nodes={"one": one, "two": two},
+        channels={"inbox": LastValue(int), "output": LastValue(int), "input": LastValue(int)},
+        input_channels="input",
+        output_channels="output",
+        checkpointer=InMemorySaver(),
+        interrupt_after_nodes=["one"],
+    )
+    config = {"configurable": {"thread_id": "1"}}
+    assert app.invoke(2, config) is None
+    assert app.invoke(None, config) == 4
+    assert app.invoke(20, config) is None  # "output" still holds 4, unwritten by this run
+    assert app.get_state(config).values["output"] == 4
+    assert app.invoke(None, config) == 22  # a resumed run shows its state from the start
