@@ -30,6 +30,8 @@ SCHEDULED = sys.intern("__scheduled__")
 NS_SEP = sys.intern("|")
 NS_END = sys.intern(":")
 NULL_TASK_ID = "00000000-0000-0000-0000-000000000000"
+# configurable key: refuse a resume that matches no pending interrupt (LangGraph's strict mode)
+CONFIG_KEY_STRICT_RESUME = sys.intern("__pregel_strict_resume")
 
 # Writes that are bookkeeping, never applied to channels.
 RESERVED_WRITES = frozenset({NO_WRITES, PUSH, RESUME, INTERRUPT, RETURN, ERROR, ERROR_SOURCE_NODE})

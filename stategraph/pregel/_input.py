@@ -10,6 +10,7 @@ from typing import Any
 
 from stategraph.channels.base import MISSING
 from stategraph._constants import (
+    CONFIG_KEY_STRICT_RESUME,
     ERROR,
     ERROR_SOURCE_NODE,
     INPUT,
@@ -19,7 +20,7 @@ from stategraph._constants import (
     RESUME,
     TASKS,
 )
-from stategraph.errors import EmptyInputError, InvalidUpdateError, ResumeError
+from stategraph.errors import EmptyInputError, InvalidUpdateError, ResumeError, UnknownInterruptError
 from stategraph.pregel._apply import apply_writes
 from stategraph.pregel._node import PregelNode, Task
 from stategraph.pregel._persist import SubgraphReplay
@@ -169,22 +170,52 @@ class InputMixin:
                 "or call get_state(config).interrupts to see what the thread is waiting for. To "
                 "continue a thread paused at a breakpoint, invoke with None."
             )
-        if is_interrupt_id_map(command.resume):
-            unknown = set(command.resume) - {i.id for i in pending}
+        strict = self._strict_resume()
+        if is_interrupt_id_map(command.resume) or (strict and command.resume == {}):
+            pending_ids = sorted({i.id for i in pending})
+            if strict and not command.resume:
+                raise UnknownInterruptError(
+                    "The resume map names no interrupt. Pass Command(resume={interrupt_id: "
+                    f"value, ...}}) with ids of get_state(config).interrupts: {pending_ids}.",
+                    reason="empty_map",
+                    pending_ids=pending_ids,
+                )
+            unknown = sorted(set(command.resume) - set(pending_ids))
+            if unknown and strict:
+                raise UnknownInterruptError(
+                    f"Unknown or already-consumed interrupt: {unknown[0]}. Pending interrupt "
+                    f"ids: {pending_ids}; nothing was written, so they can still be answered.",
+                    reason="not_pending",
+                    interrupt_ids=unknown,
+                    pending_ids=pending_ids,
+                )
             if unknown:
                 raise ResumeError(
-                    f"Cannot resume: no pending interrupt has id {sorted(unknown)[0]!r}. Pending "
-                    f"interrupt ids: {sorted({i.id for i in pending})}."
+                    f"Cannot resume: no pending interrupt has id {unknown[0]!r}. Pending "
+                    f"interrupt ids: {pending_ids}."
                 )
             self.inbox = ResumeInbox(MISSING, dict(command.resume))
         else:
-            if len({i.id for i in unanswered}) > 1:
-                raise ResumeError(
+            unanswered_ids = sorted({i.id for i in unanswered})
+            if len(unanswered_ids) > 1:
+                message = (
                     "When there are multiple pending interrupts, you must specify the interrupt "
                     "id when resuming. Pass Command(resume={interrupt_id: value, ...}) with the "
-                    f"ids of get_state(config).interrupts: {sorted({i.id for i in unanswered})}."
+                    f"ids of get_state(config).interrupts: {unanswered_ids}."
                 )
+                if strict:
+                    raise UnknownInterruptError(message, reason="ambiguous", pending_ids=unanswered_ids)
+                raise ResumeError(message)
             self.inbox = ResumeInbox(command.resume)
+
+    def _strict_resume(self) -> bool:
+        # Nested runs inherit the parent's configurable; a resume at a superseded checkpoint
+        # reruns finished tasks, whose earlier output makes their interrupts look answered.
+        return (
+            bool(self.configurable.get(CONFIG_KEY_STRICT_RESUME))
+            and not self.is_nested
+            and not self.addressed_superseded
+        )
 
     def _pending_interrupts(self) -> tuple[list[Interrupt], list[Interrupt]]:
         """The interrupts still waiting (of tasks that have not finished since), and those of
@@ -200,7 +231,9 @@ class InputMixin:
                 interrupts[tid] = list(value)
             elif channel == RESUME:
                 answered.add(tid)
-            elif channel not in (ERROR, ERROR_SOURCE_NODE):
+            elif channel not in (ERROR, ERROR_SOURCE_NODE) and not self.addressed_superseded:
+                # At a checkpoint the thread moved past, finished tasks run again: their
+                # interrupts wait once more.
                 finished.add(tid)
         pending = [i for tid, found in interrupts.items() if tid not in finished for i in found]
         unanswered = [

@@ -451,3 +451,65 @@ def test_an_invalid_answer_lets_the_siblings_answered_in_the_same_resume_finish(
 
     asyncio.run(scenario())
     assert sent == ["email"]
+
+
+def parallel_questions(saver: Any) -> Any:
+    def a(state: S) -> dict[str, list[str]]:
+        return {"x": [f"a:{interrupt('a?')}"]}
+
+    def b(state: S) -> dict[str, list[str]]:
+        return {"x": [f"b:{interrupt('b?')}"]}
+
+    return (
+        StateGraph(S).add_node(a).add_node(b).add_edge(START, "a").add_edge(START, "b")
+        .compile(checkpointer=saver)
+    )
+
+
+def strict(name: str) -> dict[str, Any]:
+    return {"configurable": {"thread_id": name, "__pregel_strict_resume": True}}
+
+
+def test_strict_resume_refuses_what_matches_no_pending_interrupt_before_writing(checkpointer: Any) -> None:
+    from stategraph.errors import UnknownInterruptError
+
+    graph = parallel_questions(checkpointer)
+    config = strict("strict")
+    graph.invoke({"x": []}, config)
+    ids = {i.value: i.id for i in graph.get_state(config).interrupts}
+    pending = tuple(sorted(ids.values()))
+    saved = len(list(checkpointer.list(config)))
+
+    with pytest.raises(UnknownInterruptError, match="Unknown or already-consumed interrupt: f+") as unknown:
+        graph.invoke(Command(resume={"f" * 32: "x"}), config)
+    assert (unknown.value.reason, unknown.value.interrupt_ids, unknown.value.pending_ids) == (
+        "not_pending", ("f" * 32,), pending,
+    )
+    with pytest.raises(UnknownInterruptError, match="names no interrupt") as empty:
+        graph.invoke(Command(resume={}), config)
+    assert (empty.value.reason, empty.value.pending_ids) == ("empty_map", pending)
+    with pytest.raises(UnknownInterruptError, match="multiple pending interrupts") as ambiguous:
+        graph.invoke(Command(resume="yes"), config)
+    assert ambiguous.value.reason == "ambiguous"
+    assert len(list(checkpointer.list(config))) == saved  # nothing was written
+
+    graph.invoke(Command(resume={ids["a?"]: "yes"}), config)
+    with pytest.raises(UnknownInterruptError, match=ids["a?"]) as answered:
+        graph.invoke(Command(resume={ids["a?"]: "again"}), config)
+    assert answered.value.pending_ids == (ids["b?"],)
+    assert sorted(graph.invoke(Command(resume={ids["b?"]: "no"}), config)["x"]) == ["a:yes", "b:no"]
+
+
+def test_strict_resume_does_not_check_a_map_addressed_to_a_superseded_checkpoint(checkpointer: Any) -> None:
+    graph = parallel_questions(checkpointer)
+    config = strict("superseded")
+    graph.invoke({"x": []}, config)
+    paused = graph.get_state(config).config
+    ids = {i.value: i.id for i in graph.get_state(config).interrupts}
+    graph.invoke(Command(resume={ids["a?"]: "yes", ids["b?"]: "no"}), config)
+
+    at_paused = {"configurable": {**config["configurable"], **paused["configurable"]}}
+    # Not refused in strict mode: the ids are those of the tasks this checkpoint reruns (the
+    # output is LangGraph's: the state as the thread's own resume left it).
+    again = graph.invoke(Command(resume={ids["a?"]: "again", ids["b?"]: "again"}), at_paused)
+    assert sorted(again["x"]) == ["a:yes", "b:no"]
