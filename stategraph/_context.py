@@ -31,6 +31,7 @@ class TaskContext:
         "read_state",
         "node_error",
         "trace_run",
+        "trace_output",
     )
 
     def __init__(
@@ -53,6 +54,8 @@ class TaskContext:
         self.node_error: Any = None
         # The node's run when callbacks listen (its branches report as its children).
         self.trace_run: Any = None
+        # What the node returned, for its run's outputs (set only while a run is traced).
+        self.trace_output: Any = None
 
     @property
     def config(self) -> dict[str, Any]:

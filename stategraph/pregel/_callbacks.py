@@ -61,14 +61,20 @@ async def astart_graph_run(config: dict[str, Any], name: str, input: Any) -> Opt
     return run
 
 
-def start_task_run(config: dict[str, Any], name: str, input: Any, step: int) -> Optional[Any]:
+def start_task_run(
+    config: dict[str, Any], name: str, input: Any, step: int, caller_callbacks: Any = None
+) -> Optional[Any]:
     """Report a node run's start, as LangGraph lays it out: the run is tagged
     ``graph:step:<n>``, and the node body's own runs (models, tools) are its children tagged
-    ``seq:step:1``, under their own names."""
-    if not callbacks_active(config):
+    ``seq:step:1``, under their own names. A ``@task`` call's run is a child of its caller's
+    (``caller_callbacks``), as the body's other runs are."""
+    if caller_callbacks is not None:
+        config["callbacks"] = caller_callbacks
+    elif not callbacks_active(config):
         return None
     manager = _configure(config, is_async=False)
-    manager.add_tags([f"graph:step:{step}"], inherit=False)
+    if caller_callbacks is None:
+        manager.add_tags([f"graph:step:{step}"], inherit=False)
     run = manager.on_chain_start(
         None, input, name=config.pop("run_name", None) or name, run_id=config.pop("run_id", None)
     )
@@ -76,11 +82,16 @@ def start_task_run(config: dict[str, Any], name: str, input: Any, step: int) -> 
     return run
 
 
-async def astart_task_run(config: dict[str, Any], name: str, input: Any, step: int) -> Optional[Any]:
-    if not callbacks_active(config):
+async def astart_task_run(
+    config: dict[str, Any], name: str, input: Any, step: int, caller_callbacks: Any = None
+) -> Optional[Any]:
+    if caller_callbacks is not None:
+        config["callbacks"] = caller_callbacks
+    elif not callbacks_active(config):
         return None
     manager = _configure(config, is_async=True)
-    manager.add_tags([f"graph:step:{step}"], inherit=False)
+    if caller_callbacks is None:
+        manager.add_tags([f"graph:step:{step}"], inherit=False)
     run = await manager.on_chain_start(
         None, input, name=config.pop("run_name", None) or name, run_id=config.pop("run_id", None)
     )

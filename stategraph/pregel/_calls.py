@@ -60,6 +60,8 @@ class CallRunner:
         if loop.checkpointer is not None:
             _check_storable(loop.checkpointer, node.name, "arguments", (args, kwargs))
         task = Task(id, node.name, (PUSH, parent_id, index, True), (args, kwargs), node, (PUSH,), loop._task_namespace(node.name, id))
+        if loop.callbacks_enabled:
+            task.caller_callbacks = caller.config.get("callbacks")
         resume = self.saved.get(id, {}).get(RESUME)
         if resume is not None:
             task.resume_values = list(resume)

@@ -102,7 +102,7 @@ class Task:
         "config",
         "resume_values",
         "done",
-        "call",
+        "caller_callbacks",
         "node_error",
     )
 
@@ -133,7 +133,8 @@ class Task:
         self.config: dict[str, Any] | None = None
         self.resume_values: list[Any] = []
         self.done = False
-        self.call: Any = None
+        # A @task call's: the callbacks of the task that called it, whose trace run is its parent.
+        self.caller_callbacks: Any = None
         self.node_error: Any = None  # NodeError: the failure an error-handler task handles
 
     def __repr__(self) -> str:

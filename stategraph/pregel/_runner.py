@@ -7,13 +7,14 @@ differ only in how they call the node body and how they sleep between retries.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import time
 from dataclasses import replace
 from typing import Any, Optional
 
 from stategraph._context import TaskContext, current_task
-from stategraph._constants import NS_END, NS_SEP, RESUME
+from stategraph._constants import NS_END, NS_SEP, PUSH, RESUME
 from stategraph.errors import (
     GraphBubbleUp,
     GraphInterrupt,
@@ -75,7 +76,8 @@ async def _awrite(loop: Any, task: Task, returned: Any) -> None:
         return
     context = current_task.get()
     traced = context is not None and context.trace_run is not None  # branch runs are awaited
-    if not traced and not getattr(writer, "is_async", False):
+    awrite = getattr(writer, "awrite", None)
+    if awrite is None or (not traced and not getattr(writer, "is_async", False)):
         _write(loop, task, returned)
         return
     channels = loop.channels
@@ -83,7 +85,7 @@ async def _awrite(loop: Any, task: Task, returned: Any) -> None:
     def read(keys: Any, writes: Any) -> Any:
         return read_fresh(channels, keys, writes)
 
-    task.writes.extend(await writer.awrite(returned, task, read))  # type: ignore[attr-defined]
+    task.writes.extend(await awrite(returned, task, read))
 
 
 def _on_parent_command(loop: Any, task: Task, error: ParentCommand) -> None:
@@ -127,27 +129,41 @@ def _failed(task: Task, error: BaseException, attempt: int, policies: Any) -> Op
 def run_task(loop: Any, task: Task, context: TaskContext) -> None:
     """Run one task to completion (success, interrupt or error) on this thread."""
     if loop.callbacks_enabled and not task.node.hidden:
-        run = start_task_run(context.config, task.name, _traced_input(task), loop.step)
+        run = start_task_run(context.config, task.name, _traced_input(task), loop.step, task.caller_callbacks)
         context.trace_run = run
         try:
             _run_task(loop, task, context)
         except BaseException as error:
             end_task_run(run, None, error)
             raise
-        end_task_run(run, _traced_output(task), task.error or _interrupt_error(task))
+        end_task_run(run, _traced_output(task, context), task.error or _interrupt_error(task))
         return
     _run_task(loop, task, context)
 
 
 def _traced_input(task: Task) -> Any:
+    value = task.input
+    if task.path[0] == PUSH and len(task.path) > 3 and task.path[3] is True:
+        value = _bound_arguments(task)  # a @task call: its arguments by name, as LangGraph's
     policy = task.node.trace_policy
     if policy is not None and policy.process_inputs is not None:
-        return _processed(policy.process_inputs, task.input, task)
-    return task.input
+        return _processed(policy.process_inputs, value, task)
+    return value
 
 
-def _traced_output(task: Task) -> Any:
-    output = {key: value for key, value in task.writes if not key.startswith("branch:")}
+def _bound_arguments(task: Task) -> Any:
+    args, kwargs = task.input
+    try:
+        bound = inspect.signature(task.node.call.action).bind(*args, **kwargs)
+    except (TypeError, ValueError, AttributeError):
+        return task.input
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
+def _traced_output(task: Task, context: TaskContext) -> Any:
+    # The run's outputs are what the node returned (a Command, None, ...), as in LangGraph.
+    output = context.trace_output
     policy = task.node.trace_policy
     if policy is not None and policy.process_outputs is not None:
         return _processed(policy.process_outputs, output, task)
@@ -185,6 +201,8 @@ def _run_task(loop: Any, task: Task, context: TaskContext) -> None:
         try:
             try:
                 returned = node.call(task.input, context) if node.call is not None else task.input
+                if context.trace_run is not None:
+                    context.trace_output = returned
                 _write(loop, task, returned)
             except ParentCommand as error:
                 _on_parent_command(loop, task, error)
@@ -209,14 +227,14 @@ def _run_task(loop: Any, task: Task, context: TaskContext) -> None:
 async def arun_task(loop: Any, task: Task, context: TaskContext) -> None:
     """Run one task to completion on the event loop (sync bodies go to a worker thread)."""
     if loop.callbacks_enabled and not task.node.hidden:
-        run = await astart_task_run(context.config, task.name, _traced_input(task), loop.step)
+        run = await astart_task_run(context.config, task.name, _traced_input(task), loop.step, task.caller_callbacks)
         context.trace_run = run
         try:
             await _arun_task(loop, task, context)
         except BaseException as error:
             await aend_task_run(run, None, error)
             raise
-        await aend_task_run(run, _traced_output(task), task.error or _interrupt_error(task))
+        await aend_task_run(run, _traced_output(task, context), task.error or _interrupt_error(task))
         return
     await _arun_task(loop, task, context)
 
@@ -247,6 +265,8 @@ async def _arun_task(loop: Any, task: Task, context: TaskContext) -> None:
                 else:
                     returned = await node.call.acall(task.input, context)
                 returned = await _resolve_awaitable_runnable(returned, task, context)
+                if context.trace_run is not None:
+                    context.trace_output = returned
                 await _awrite(loop, task, returned)
             except ParentCommand as error:
                 _on_parent_command(loop, task, error)

@@ -216,3 +216,46 @@ def test_only_version_v2_is_served() -> None:
 async def _first_event(graph: Any, version: str) -> Any:
     async for event in graph.astream_events({"messages": []}, version=version):
         return event
+
+
+def test_task_calls_are_children_of_their_entrypoint_with_named_inputs_and_returned_outputs() -> None:
+    from stategraph.func import entrypoint, task
+
+    @task()
+    def scale(value: int, factor: int = 10) -> int:
+        return value * factor
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def workflow(values: list[int]) -> list[int]:
+        return [f.result() for f in [scale(v) for v in values]]
+
+    events = collect(workflow, [1, 2], {"configurable": {"thread_id": "t"}})
+    starts = {e["name"]: e for e in events if e["event"] == "on_chain_start"}
+    calls = [e for e in events if e["event"] == "on_chain_start" and e["name"] == "scale"]
+    assert sorted(e["data"]["input"]["value"] for e in calls) == [1, 2]
+    assert all(e["data"]["input"]["factor"] == 10 for e in calls)  # defaults applied
+    assert all(e["tags"] == ["seq:step:1"] for e in calls)
+    assert all(e["parent_ids"][-1] == starts["workflow"]["run_id"] for e in calls)
+    ends = {e["name"]: e["data"]["output"] for e in events if e["event"] == "on_chain_end"}
+    assert ends["workflow"] == [10, 20]  # what the function returned, not its channel writes
+
+
+def test_a_node_run_records_what_the_node_returned() -> None:
+    class Log(TypedDict):
+        x: Annotated[list, operator.add]
+
+    def a(state: Log) -> Any:
+        from stategraph.types import Command
+
+        return Command(update={"x": ["a"]}, goto="b")
+
+    graph = (
+        StateGraph(Log)
+        .add_node("a", a)
+        .add_node("b", lambda state: None)
+        .add_edge(START, "a")
+        .compile()
+    )
+    ends = {e["name"]: e["data"]["output"] for e in collect(graph, {"x": []}) if e["event"] == "on_chain_end"}
+    assert ends["a"].update == {"x": ["a"]} and ends["a"].goto == "b"
+    assert ends["b"] is None
