@@ -59,7 +59,9 @@ class CallRunner:
         id = task_id(loop.checkpoint_id, loop.checkpoint_ns, loop.step, node.name, "call", parent_id, str(index))
         if loop.checkpointer is not None:
             _check_storable(loop.checkpointer, node.name, "arguments", (args, kwargs))
-        task = Task(id, node.name, (PUSH, parent_id, index, True), (args, kwargs), node, (PUSH,), loop._task_namespace(node.name, id))
+        # LangGraph's path of a call: (PUSH, the caller's path, the call's index, True).
+        path = (PUSH, scratchpad.task_path, index, True)
+        task = Task(id, node.name, path, (args, kwargs), node, (PUSH,), loop._task_namespace(node.name, id))
         if loop.callbacks_enabled:
             task.caller_callbacks = caller.config.get("callbacks")
         resume = self.saved.get(id, {}).get(RESUME)

@@ -315,6 +315,7 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
 
         scratchpad = TaskScratchpad(task.ns, list(resume_values), self.inbox, record)
         scratchpad.task_id = task.id
+        scratchpad.task_path = task.path
         scratchpad.calls = self.calls
         runtime = self.runtime
         if self.graph.needs_execution_info:

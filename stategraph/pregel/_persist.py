@@ -42,7 +42,7 @@ class SubgraphReplay:
 
 
 def path_str(path: tuple[Any, ...]) -> str:
-    return "~".join(map(str, path))
+    return "~".join(path_str(part) if isinstance(part, tuple) else str(part) for part in path)
 
 
 def run_checkpoint_config(

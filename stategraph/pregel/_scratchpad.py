@@ -48,6 +48,7 @@ class TaskScratchpad:
         "call_counter",
         "subgraph_counter",
         "task_id",
+        "task_path",
         "calls",
     )
 
@@ -67,6 +68,7 @@ class TaskScratchpad:
         self.call_counter = 0
         self.subgraph_counter = 0
         self.task_id = ""
+        self.task_path: tuple[Any, ...] = ()  # the path of the task, which its @task calls extend
         self.calls: Any = None  # the loop's CallRunner, for @task calls made by this task
 
     @property

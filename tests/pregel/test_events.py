@@ -235,6 +235,9 @@ def test_task_calls_are_children_of_their_entrypoint_with_named_inputs_and_retur
     assert sorted(e["data"]["input"]["value"] for e in calls) == [1, 2]
     assert all(e["data"]["input"]["factor"] == 10 for e in calls)  # defaults applied
     assert all(e["tags"] == ["seq:step:1"] for e in calls)
+    assert sorted(e["metadata"]["langgraph_path"][2] for e in calls) == [0, 1]
+    assert {e["metadata"]["langgraph_path"][::3] for e in calls} == {("__pregel_push", True)}
+    assert {e["metadata"]["langgraph_path"][1] for e in calls} == {("__pregel_pull", "workflow")}
     assert all(e["parent_ids"][-1] == starts["workflow"]["run_id"] for e in calls)
     ends = {e["name"]: e["data"]["output"] for e in events if e["event"] == "on_chain_end"}
     assert ends["workflow"] == [10, 20]  # what the function returned, not its channel writes
