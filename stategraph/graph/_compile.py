@@ -106,7 +106,7 @@ def compile_nodes(
         else:
             reads = tuple(k for k in keys if k in state_keys)
         managed = {k: builder.managed[k] for k in keys if k in builder.managed}
-        action = spec.runnable
+        action = spec.action
         subgraph = find_subgraph(action)
         retry = spec.retry_policy or ()
         nodes[name] = PregelNode(

@@ -100,7 +100,7 @@ def draw_graph(
         )
         if when:
             metadata["__interrupt"] = when
-        graph.add_node(spec.runnable, node_name, metadata=metadata or None)
+        graph.add_node(spec.action, node_name, metadata=metadata or None)
     drawn: set[tuple[str, str]] = set()
     for edge in _walk_edges(wiring):
         if (edge.source, edge.target) in drawn:
@@ -117,7 +117,7 @@ def draw_graph(
         child_xray = xray if isinstance(xray, bool) or xray <= 0 else xray - 1
         if subgraphs is None:
             subgraphs = {
-                n: s.runnable for n, s in builder.nodes.items() if _is_subgraph(s.runnable)
+                n: s.action for n, s in builder.nodes.items() if _is_subgraph(s.action)
             }
         for node_name, subgraph in subgraphs.items():
             _inline_subgraph(graph, node_name, subgraph.get_graph(xray=child_xray))

@@ -17,6 +17,7 @@ from stategraph.graph._compiled import CompiledStateGraph
 from stategraph.graph._node_spec import (
     DEFAULT_ERROR_HANDLER,
     ERROR_HANDLER_PREFIX,
+    NodeCallable,
     StateNodeSpec,
     node_name,
 )
@@ -181,7 +182,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             handler_name = ERROR_HANDLER_PREFIX + name
             self._add_error_handler(handler_name, error_handler, input_schema or self.state_schema)
         self.nodes[name] = StateNodeSpec(
-            runnable=action,
+            runnable=action if is_runnable(action) else NodeCallable(action, name),
             metadata=metadata,
             input_schema=input_schema or self.state_schema,
             retry_policy=retry_policy,
@@ -351,7 +352,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
                     spec.cache_policy = defaults.get("cache_policy")
             if spec.retry_policy is None:
                 spec.retry_policy = defaults.get("retry_policy")
-            if timeout is not None and spec.timeout is None and is_async_callable(spec.runnable):
+            if timeout is not None and spec.timeout is None and is_async_callable(spec.action):
                 spec.timeout = timeout
 
     # ------------------------------------------------------------------ validation
@@ -382,7 +383,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             if target not in self.nodes and target != END:
                 problems.append(f"Found edge ending at unknown node `{target}`")
         for name, spec in self.nodes.items():
-            if spec.timeout is not None and not is_async_callable(spec.runnable) and not is_runnable(spec.runnable):
+            if spec.timeout is not None and not is_async_callable(spec.action) and not is_runnable(spec.action):
                 problems.append(
                     f"Node timeouts are only supported for async nodes: node '{name}' is "
                     "synchronous. Make it `async def`, or drop timeout=."

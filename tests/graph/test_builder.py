@@ -73,6 +73,25 @@ def test_builder_exposes_nodes_edges_branches_and_waiting_edges() -> None:
     assert builder.compiled is True
 
 
+def test_a_node_spec_holds_a_callable_as_func_and_a_graph_as_itself() -> None:
+    class Counter:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def __call__(self, state: State) -> dict[str, Any]:
+            self.calls += 1
+            return {}
+
+    counter = Counter()
+    inner = StateGraph(State).add_node("x", append("x")).add_edge(START, "x").compile()
+    builder = StateGraph(State).add_node("count", counter).add_node("inner", inner)
+    builder.add_edge(START, "count").add_edge("count", "inner")
+    assert builder.nodes["count"].runnable.func is counter  # as LangGraph's RunnableCallable
+    assert builder.nodes["inner"].runnable is inner
+    assert builder.compile().invoke({"x": []}) == {"x": ["x"]}
+    assert builder.nodes["count"].runnable.func.calls == 1
+
+
 # ---------------------------------------------------------------------------- add_node
 
 

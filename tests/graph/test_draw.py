@@ -38,6 +38,10 @@ class FakeNode:
     defer: bool = False
     ends: tuple[str, ...] | dict[str, str] | None = None
 
+    @property
+    def action(self) -> Any:  # as StateNodeSpec.action: what was added as the node
+        return self.runnable
+
 
 @dataclass
 class FakeBranch:
