@@ -469,14 +469,24 @@ class Pregel(
     def get_subgraphs(
         self, *, namespace: Optional[str] = None, recurse: bool = False
     ) -> Iterator[tuple[str, Pregel]]:
+        """The ``(namespace, subgraph)`` pairs of this graph's nodes (and theirs, with
+        ``recurse``). ``namespace`` (``parent|child``, without task ids) yields only the subgraph
+        at exactly that namespace, matched segment by segment; a nested one needs ``recurse``."""
         for name, node in self.nodes.items():
-            if namespace is not None and not namespace.startswith(name):
+            if namespace is not None and namespace != name and not namespace.startswith(name + NS_SEP):
                 continue
-            for subgraph in node.subgraphs:
+            subgraph = node.subgraphs[0] if node.subgraphs else None
+            if subgraph is None:
+                continue
+            if name == namespace:
                 yield name, subgraph
-                if recurse:
-                    for child_name, child in subgraph.get_subgraphs(recurse=True):
-                        yield f"{name}{NS_SEP}{child_name}", child
+                return
+            if namespace is None:
+                yield name, subgraph
+            if recurse and isinstance(subgraph, Pregel):
+                child_namespace = None if namespace is None else namespace[len(name) + 1 :]
+                for child_name, child in subgraph.get_subgraphs(namespace=child_namespace, recurse=True):
+                    yield f"{name}{NS_SEP}{child_name}", child
 
     async def aget_subgraphs(
         self, *, namespace: Optional[str] = None, recurse: bool = False

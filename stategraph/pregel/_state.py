@@ -60,16 +60,25 @@ class StateMethods:
             )
         return saver
 
-    def _subgraph_for(self, namespace: str) -> Any:
-        """The graph that owns checkpoints under ``namespace`` (this one for the root)."""
+    def _subgraph_for(self, namespace: str, *, for_update: bool = False) -> Any:
+        """The graph that owns checkpoints under ``namespace`` (this one for the root).
+
+        A namespace of no subgraph this graph declares or detects (one a tool invokes, say) is
+        read with this graph's channels, as LangGraph does; an update there is refused: this
+        graph's nodes and channels would write the wrong state into it.
+        """
         if not namespace:
             return self
-        head, _, rest = _strip_ids(namespace).partition(NS_SEP)
-        for name, subgraph in self.get_subgraphs():  # type: ignore[attr-defined]
-            if name == head:
-                return subgraph._subgraph_for(rest) if rest else subgraph
-        raise ValueError(f"Subgraph {head} not found. Known subgraph nodes: "
-                         f"{sorted(n for n, _ in self.get_subgraphs())}.")  # type: ignore[attr-defined]
+        recast = _strip_ids(namespace)
+        for _, subgraph in self.get_subgraphs(namespace=recast, recurse=True):  # type: ignore[attr-defined]
+            return subgraph
+        if for_update:
+            known = sorted(n for n, _ in self.get_subgraphs(recurse=True))  # type: ignore[attr-defined]
+            raise ValueError(
+                f"Subgraph {recast} not found. Known subgraph namespaces: {known}. A subgraph "
+                "that a node invokes without declaring it can be read but not updated."
+            )
+        return self
 
     def _loaded_loop(self, config: dict[str, Any], saver: Any, saved: Any) -> Any:
         from stategraph.pregel._loop import PregelLoop
@@ -285,7 +294,7 @@ class StateMethods:
         """Apply several supersteps of updates, one checkpoint each."""
         saver = self._saver_for(config)
         config = self._state_config(config)
-        owner = self._subgraph_for(config["configurable"]["checkpoint_ns"])
+        owner = self._subgraph_for(config["configurable"]["checkpoint_ns"], for_update=True)
         if not supersteps:
             raise ValueError("No supersteps provided. Pass [[StateUpdate(values, as_node)], ...].")
         for updates in _with_copies_split(supersteps):
@@ -303,7 +312,7 @@ class StateMethods:
     ) -> dict[str, Any]:
         saver = self._saver_for(config)
         config = self._state_config(config)
-        owner = self._subgraph_for(config["configurable"]["checkpoint_ns"])
+        owner = self._subgraph_for(config["configurable"]["checkpoint_ns"], for_update=True)
         if not supersteps:
             raise ValueError("No supersteps provided. Pass [[StateUpdate(values, as_node)], ...].")
         for updates in _with_copies_split(supersteps):

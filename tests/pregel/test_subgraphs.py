@@ -122,3 +122,44 @@ def test_each_interrupted_task_reports_its_own_interrupts(checkpointer: Any) -> 
     )
     stops = [c["__interrupt__"] for c in graph.stream({"log": ""}, thread(), stream_mode="updates")]
     assert sorted(tuple(i.value for i in stop) for stop in stops) == [("a",), ("b",)]
+
+
+def leaf(name: str) -> Any:
+    return StateGraph(Inner).add_node("work", lambda s: {"log": name}).add_edge(START, "work").compile()
+
+
+def test_get_subgraphs_matches_a_namespace_segment_by_segment() -> None:
+    review = leaf("r")
+    research = StateGraph(Inner).add_node("review", review).add_edge(START, "review").compile()
+    research_review = leaf("rr")
+    parent = (
+        StateGraph(Outer)
+        .add_node("research", research)
+        .add_node("research_review", research_review)
+        .add_edge(START, "research")
+        .add_edge(START, "research_review")
+        .compile()
+    )
+    assert list(parent.get_subgraphs()) == [("research", research), ("research_review", research_review)]
+    assert list(parent.get_subgraphs(namespace="research_review")) == [("research_review", research_review)]
+    assert list(parent.get_subgraphs(namespace="research|review", recurse=True)) == [("research|review", review)]
+    assert list(parent.get_subgraphs(namespace="research|review")) == []  # nested: needs recurse
+    assert [n for n, _ in parent.get_subgraphs(recurse=True)] == ["research", "research|review", "research_review"]
+
+
+def test_a_subgraph_a_node_invokes_undeclared_is_read_with_the_parent_but_not_updated(checkpointer: Any) -> None:
+    hidden = {"graph": leaf("x")}
+
+    def tools(state: Outer) -> dict[str, str]:
+        hidden["graph"].invoke({"log": "in"})  # a subscript: not detected as a subgraph
+        return {"log": "done"}
+
+    parent = StateGraph(Outer).add_node("tools", tools).add_edge(START, "tools").compile(checkpointer=checkpointer)
+    namespaces = [ns for ns, _ in parent.stream({"log": ""}, thread(), subgraphs=True) if ns]
+    config = {"configurable": {"thread_id": "t", "checkpoint_ns": namespaces[0][0]}}
+    assert parent.get_state(config).values == {"log": "inx"}
+    assert [s.values for s in parent.get_state_history(config)] == [{"log": "inx"}, {"log": "in"}, {"log": ""}]
+    import pytest
+
+    with pytest.raises(ValueError, match="Subgraph tools not found"):
+        parent.update_state(config, {"log": "edit"})
