@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 from stategraph._context import TaskContext
 from stategraph.channels.base import MISSING
-from stategraph._constants import ERROR, INTERRUPT, PUSH, RESUME, RETURN
+from stategraph._constants import ERROR, INTERRUPT, NS_END, NS_SEP, PUSH, RESUME, RETURN
 from stategraph.errors import GraphInterrupt, SerializationError
 from stategraph.pregel._node import PregelNode, Task, task_id
 from stategraph.pregel._runner import arun_task, run_task
@@ -61,7 +61,10 @@ class CallRunner:
             _check_storable(loop.checkpointer, node.name, "arguments", (args, kwargs))
         # LangGraph's path of a call: (PUSH, the caller's path, the call's index, True).
         path = (PUSH, scratchpad.task_path, index, True)
-        task = Task(id, node.name, path, (args, kwargs), node, (PUSH,), loop._task_namespace(node.name, id))
+        # Nested under the caller's namespace, as LangGraph's: a call's interrupts, subgraphs
+        # and streamed events belong to the task that made it.
+        namespace = f"{scratchpad.namespace}{NS_SEP}{node.name}{NS_END}{id}"
+        task = Task(id, node.name, path, (args, kwargs), node, (PUSH,), namespace)
         if loop.callbacks_enabled:
             task.caller_callbacks = caller.config.get("callbacks")
         resume = self.saved.get(id, {}).get(RESUME)

@@ -195,6 +195,9 @@ class RunSetup:
         for handler in (messages_handler, tools_handler):
             if handler is not None:
                 config["callbacks"] = with_handler(config.get("callbacks"), handler)
+                if parent is not None:
+                    # A node streaming a subgraph itself gets that graph's own events.
+                    handler.parent_ns = tuple(checkpoint_ns.split(NS_SEP)) if checkpoint_ns else ()
         if messages_handler is None and stream_parent is not None:
             # Already among the callbacks this run inherits; the loop reports its nodes' outputs.
             messages_handler = stream_parent.messages_handler

@@ -105,3 +105,49 @@ def test_emit_output_delta_does_nothing_when_tools_are_not_streamed() -> None:
     graph = agent_graph([tool_call("add", {"a": 2, "b": 3}, id="c1"), "done"], [add])
     out = graph.invoke({"messages": [("user", "go")]})
     assert out["messages"][2].content == "5"
+
+
+@tool
+def echo(text: str) -> str:
+    """Echo the text."""
+    return text
+
+
+def one_node(node: Any) -> Any:
+    return StateGraph(MessagesState).add_node(node).add_edge(START, node.__name__).compile()
+
+
+def test_a_graph_a_node_streams_itself_sends_its_events_to_that_node() -> None:
+    def uses_echo(state: MessagesState) -> dict[str, Any]:
+        echo.invoke({"text": "hi"})
+        return {}
+
+    child = one_node(uses_echo)
+    received: list[Any] = []
+
+    def streams_child(state: MessagesState) -> dict[str, Any]:
+        received.extend(child.stream({"messages": []}, stream_mode="tools"))
+        return {}
+
+    parent_parts = list(one_node(streams_child).stream({"messages": []}, stream_mode="tools"))
+    assert parent_parts == []  # the child's events are its consumer's, not the parent's
+    assert [part["event"] for part in received] == ["tool-started", "tool-finished"]
+
+
+def test_events_of_a_task_call_in_a_subgraph_stream_under_the_subgraph() -> None:
+    from stategraph.func import task
+
+    @task
+    def call_echo() -> None:
+        echo.invoke({"text": "hi"})
+
+    def node(state: MessagesState) -> dict[str, Any]:
+        call_echo().result()
+        return {}
+
+    parent = StateGraph(MessagesState).add_node("sub", one_node(node)).add_edge(START, "sub").compile()
+    parts = list(parent.stream({"messages": []}, stream_mode="tools", subgraphs=True))
+    assert [(tuple(s.split(":")[0] for s in ns), part["event"]) for ns, part in parts] == [
+        (("sub",), "tool-started"),
+        (("sub",), "tool-finished"),
+    ]
