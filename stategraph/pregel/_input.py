@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from stategraph.channels.base import MISSING
+from stategraph.checkpoint._types import WRITES_IDX_MAP
 from stategraph._constants import (
     CONFIG_KEY_STRICT_RESUME,
     ERROR,
@@ -73,7 +74,12 @@ class InputMixin:
             self._check_command(input)
             writes = self._command_writes(input)
             if writes:
-                self._save_writes(NULL_TASK_ID, writes, "")
+                # The thread's earlier Command writes stay: savers key a write by its position,
+                # so they are saved again ahead of these, and the answer (keyed by its channel)
+                # goes last, where it never displaces an update.
+                writes.sort(key=lambda w: w[0] in WRITES_IDX_MAP)
+                kept = [(c, v) for c, v in null_writes if c not in WRITES_IDX_MAP]
+                self._save_writes(NULL_TASK_ID, kept + writes, "")
                 null_writes.extend(writes)
         for channel, value in null_writes:
             if channel == RESUME and not isinstance(input, Command):

@@ -19,6 +19,7 @@ from stategraph._constants import (
     NS_SEP,
     NULL_TASK_ID,
     PULL,
+    RESERVED_WRITES,
     RETURN,
     START,
     TASKS,
@@ -26,6 +27,7 @@ from stategraph._constants import (
 from stategraph.checkpoint._capabilities import acall_put_writes, call_put_writes
 from stategraph.errors import InvalidUpdateError
 from stategraph.pregel._apply import apply_writes
+from stategraph.pregel._input import input_task
 from stategraph.pregel._node import Task, task_id
 from stategraph.pregel._persist import path_str
 from stategraph.pregel._read import read_channels, read_fresh
@@ -115,6 +117,13 @@ class StateMethods:
         by_id = {task.id: task for task in tasks}
         statuses = task_statuses(saved.pending_writes or ())
         finished = {tid: st for tid, st in statuses.items() if tid in by_id and st.output}
+        # A Command's update waits as the null task's writes until the run goes on; the state
+        # shows it applied (history too), as LangGraph's.
+        null_writes = [
+            (c, v) for tid, c, v in saved.pending_writes or () if tid == NULL_TASK_ID and c not in RESERVED_WRITES
+        ]
+        if null_writes:
+            apply_writes(loop.target, [input_task(null_writes)])
         if apply_pending and finished:
             done = []
             for tid, status in finished.items():

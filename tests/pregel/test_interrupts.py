@@ -513,3 +513,22 @@ def test_strict_resume_does_not_check_a_map_addressed_to_a_superseded_checkpoint
     # output is LangGraph's: the state as the thread's own resume left it).
     again = graph.invoke(Command(resume={ids["a?"]: "again", ids["b?"]: "again"}), at_paused)
     assert sorted(again["x"]) == ["a:yes", "b:no"]
+
+
+def test_each_resume_with_an_update_keeps_every_earlier_update(checkpointer: Any) -> None:
+    """Command(resume=..., update=...) while the node asks again: the updates pile up on the
+    same checkpoint, each applied once, and the state shows them before the run goes on."""
+
+    def ask_three_times(state: S) -> dict[str, list[str]]:
+        answers = [interrupt(str(question)) for question in range(1, 4)]
+        return {"x": ["a:" + "".join(answers)]}
+
+    graph = StateGraph(S).add_node("a", ask_three_times).add_edge(START, "a").compile(checkpointer=checkpointer)
+    config = thread("updates")
+    graph.invoke({"x": []}, config)
+    graph.invoke(Command(resume="1", update={"x": ["u1"]}), config)
+    graph.invoke(Command(resume="2", update={"x": ["u2"]}), config)
+    assert graph.get_state(config).values == {"x": ["u1", "u2"]}
+    result = graph.invoke(Command(resume="3", update={"x": ["u3"]}), config)
+    assert result == {"x": ["u1", "u2", "u3", "a:123"]}
+    assert graph.get_state(config).values == result
