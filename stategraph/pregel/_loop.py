@@ -28,6 +28,7 @@ from stategraph.pregel._node_cache import NodeCacheMixin
 from stategraph.pregel._persist import (
     PersistMixin,
     path_str,
+    with_finished_marker,
     run_checkpoint_config,
     with_pending_sends,
 )
@@ -414,7 +415,7 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
                 copy=task.name == START,
                 dict_channels=graph.delta_channels,
             )
-        self._save_writes(task.id, writes if writes else [(NO_WRITES, None)], path_str(task.path))
+        self._save_writes(task.id, with_finished_marker(writes), path_str(task.path))
         if self.cache is not None and task.node.cache_policy is not None:
             self.write_cache(task)
         if task.node.hidden:

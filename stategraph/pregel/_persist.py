@@ -41,6 +41,14 @@ class SubgraphReplay:
             return True
 
 
+def with_finished_marker(writes: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """A finished task's writes as saved: with only answers among them (or none), a marker
+    that it finished, so a resume does not run it again."""
+    if all(channel == RESUME for channel, _ in writes):
+        return [*writes, (NO_WRITES, None)]
+    return writes
+
+
 def path_str(path: tuple[Any, ...]) -> str:
     return "~".join(path_str(part) if isinstance(part, tuple) else str(part) for part in path)
 
@@ -100,7 +108,7 @@ class PersistMixin:
             return []
         if task.interrupts:
             return [w for w in task.writes if w[0] == RESUME] + [(INTERRUPT, list(task.interrupts))]
-        return task.writes or [(NO_WRITES, None)]
+        return with_finished_marker(task.writes)
 
     def _save_checkpoint(self, source: str, updated: set[str], changed: dict[str, Any]) -> None:
         if self.checkpointer is None:

@@ -532,3 +532,30 @@ def test_each_resume_with_an_update_keeps_every_earlier_update(checkpointer: Any
     result = graph.invoke(Command(resume="3", update={"x": ["u3"]}), config)
     assert result == {"x": ["u1", "u2", "u3", "a:123"]}
     assert graph.get_state(config).values == result
+
+
+def test_an_answered_node_that_writes_nothing_counts_as_finished(checkpointer: Any) -> None:
+    calls = {"a": 0, "b": 0}
+
+    def a(state: S) -> None:
+        calls["a"] += 1
+        interrupt("A")
+
+    def b(state: S) -> dict[str, list[str]]:
+        calls["b"] += 1
+        return {"x": [f"b:{interrupt('B')}"]}
+
+    graph = (
+        StateGraph(S).add_node("a", a).add_node("b", b).add_edge(START, "a").add_edge(START, "b")
+        .compile(checkpointer=checkpointer)
+    )
+    config = thread("falsy")
+    graph.invoke({"x": []}, config)
+    ids = {i.value: i.id for i in graph.get_state(config).interrupts}
+    graph.invoke(Command(resume={ids["A"]: "yes"}), config)
+    snapshot = graph.get_state(config)
+    assert [i.value for i in snapshot.interrupts] == ["B"]
+    assert snapshot.next == ("b",)
+    graph.invoke(Command(resume={ids["B"]: "ok"}), config)
+    assert calls == {"a": 2, "b": 3}  # a is not run again once it finished
+    assert graph.get_state(config).values == {"x": ["b:ok"]}
