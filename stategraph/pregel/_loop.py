@@ -18,7 +18,7 @@ from stategraph.channels.base import MISSING
 from stategraph.checkpoint._capabilities import saver_capabilities
 from stategraph.checkpoint._ids import new_checkpoint_id
 from stategraph.checkpoint._types import CHECKPOINT_FORMAT_VERSION
-from stategraph._constants import ERROR, INTERRUPT, NO_WRITES, PREVIOUS, RESUME, START
+from stategraph._constants import ERROR, INTERRUPT, PREVIOUS, RESUME, START
 from stategraph.errors import ErrorCode, GraphRecursionError, create_error_message
 from stategraph.pregel._apply import WriteTarget, apply_writes
 from stategraph.pregel._error_handlers import ErrorHandlerMixin, is_handled_failure
