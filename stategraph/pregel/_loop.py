@@ -168,6 +168,8 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
         self.is_async_run = False  # set by the async driver
         self.event_loop: Any = None  # the async run's event loop (set by the async driver)
         self._exit_call_writes: list[tuple[str, list[tuple[str, Any]], str]] = []
+        # exit durability: a Command's update, kept for the checkpoint it was made on
+        self._exit_null_writes: Optional[tuple[dict[str, Any], list[tuple[str, Any]]]] = None
 
     def refresh_callbacks(self) -> None:
         """Decide once per run whether LangChain callbacks are in play."""

@@ -15,7 +15,7 @@ from typing import Any, Optional
 from stategraph.channels.base import MISSING
 from stategraph.checkpoint._capabilities import acall_put_writes, call_put_writes
 from stategraph.checkpoint._ids import new_checkpoint_id
-from stategraph._constants import ERROR, INTERRUPT, NO_WRITES, NS_END, RESUME, TASKS
+from stategraph._constants import ERROR, INTERRUPT, NO_WRITES, NS_END, NULL_TASK_ID, RESUME, TASKS
 from stategraph.pregel._node import Task
 from stategraph.types import Send
 
@@ -100,6 +100,11 @@ class PersistMixin:
         for tid, writes, path in self._exit_call_writes:
             self.outbox.append(("writes", self.checkpoint_config, writes, tid, path))
         self._exit_call_writes = []
+        if self._exit_null_writes is not None:
+            config, writes = self._exit_null_writes
+            self._exit_null_writes = None
+            if config is self.checkpoint_config and writes:
+                self.outbox.append(("writes", config, self._storable(writes), NULL_TASK_ID, ""))
 
     def _task_saved_writes(self, task: Task) -> list[tuple[str, Any]]:
         if task.error is not None:
@@ -178,7 +183,13 @@ class PersistMixin:
         }
 
     def _save_writes(self, tid: str, writes: list[tuple[str, Any]], path: str) -> None:
-        if self.checkpointer is None or self.durability == "exit":
+        if self.checkpointer is None:
+            return
+        if self.durability == "exit":
+            if tid == NULL_TASK_ID:
+                # Saved at exit if the run stops on this checkpoint (the answer is not: the
+                # tasks' own saved answers carry it), as LangGraph's.
+                self._exit_null_writes = (self.checkpoint_config, [w for w in writes if w[0] != RESUME])
             return
         self.outbox.append(("writes", self.checkpoint_config, self._storable(writes), tid, path))
 

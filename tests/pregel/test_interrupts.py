@@ -515,7 +515,8 @@ def test_strict_resume_does_not_check_a_map_addressed_to_a_superseded_checkpoint
     assert sorted(again["x"]) == ["a:yes", "b:no"]
 
 
-def test_each_resume_with_an_update_keeps_every_earlier_update(checkpointer: Any) -> None:
+@pytest.mark.parametrize("durability", ["sync", "exit"])
+def test_each_resume_with_an_update_keeps_every_earlier_update(checkpointer: Any, durability: str) -> None:
     """Command(resume=..., update=...) while the node asks again: the updates pile up on the
     same checkpoint, each applied once, and the state shows them before the run goes on."""
 
@@ -525,11 +526,11 @@ def test_each_resume_with_an_update_keeps_every_earlier_update(checkpointer: Any
 
     graph = StateGraph(S).add_node("a", ask_three_times).add_edge(START, "a").compile(checkpointer=checkpointer)
     config = thread("updates")
-    graph.invoke({"x": []}, config)
-    graph.invoke(Command(resume="1", update={"x": ["u1"]}), config)
-    graph.invoke(Command(resume="2", update={"x": ["u2"]}), config)
+    graph.invoke({"x": []}, config, durability=durability)
+    graph.invoke(Command(resume="1", update={"x": ["u1"]}), config, durability=durability)
+    graph.invoke(Command(resume="2", update={"x": ["u2"]}), config, durability=durability)
     assert graph.get_state(config).values == {"x": ["u1", "u2"]}
-    result = graph.invoke(Command(resume="3", update={"x": ["u3"]}), config)
+    result = graph.invoke(Command(resume="3", update={"x": ["u3"]}), config, durability=durability)
     assert result == {"x": ["u1", "u2", "u3", "a:123"]}
     assert graph.get_state(config).values == result
 
