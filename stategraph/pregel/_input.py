@@ -168,7 +168,7 @@ class InputMixin:
                 "checkpointer=InMemorySaver() (SqliteSaver for a durable thread), then pass "
                 'config={"configurable": {"thread_id": "..."}} on every call.'
             )
-        pending, unanswered = self._pending_interrupts()
+        pending = self._pending_interrupts()
         if not pending and self._nothing_to_resume(command):
             raise ResumeError(
                 f"Cannot resume thread '{self.thread_id}': it has no pending interrupt. "
@@ -202,15 +202,15 @@ class InputMixin:
                 )
             self.inbox = ResumeInbox(MISSING, dict(command.resume))
         else:
-            unanswered_ids = sorted({i.id for i in unanswered})
-            if len(unanswered_ids) > 1:
+            pending_ids = sorted({i.id for i in pending})
+            if len(pending_ids) > 1:
                 message = (
                     "When there are multiple pending interrupts, you must specify the interrupt "
                     "id when resuming. Pass Command(resume={interrupt_id: value, ...}) with the "
-                    f"ids of get_state(config).interrupts: {unanswered_ids}."
+                    f"ids of get_state(config).interrupts: {pending_ids}."
                 )
                 if strict:
-                    raise UnknownInterruptError(message, reason="ambiguous", pending_ids=unanswered_ids)
+                    raise UnknownInterruptError(message, reason="ambiguous", pending_ids=pending_ids)
                 raise ResumeError(message)
             self.inbox = ResumeInbox(command.resume)
 
@@ -223,30 +223,20 @@ class InputMixin:
             and not self.addressed_superseded
         )
 
-    def _pending_interrupts(self) -> tuple[list[Interrupt], list[Interrupt]]:
-        """The interrupts still waiting (of tasks that have not finished since), and those of
-        them whose task has no answer yet (as LangGraph counts them for a plain resume value:
-        a task already answered once waits on its next interrupt() in call order)."""
+    def _pending_interrupts(self) -> list[Interrupt]:
+        """The interrupts still waiting: the latest of each task that has not finished since."""
         interrupts: dict[str, list[Interrupt]] = {}
-        answered: set[str] = set()
         finished: set[str] = set()
         for tid, channel, value in self.pending_writes:
             if tid == NULL_TASK_ID:
                 continue
             if channel == INTERRUPT:
                 interrupts[tid] = list(value)
-            elif channel == RESUME:
-                answered.add(tid)
-            elif channel not in (ERROR, ERROR_SOURCE_NODE) and not self.addressed_superseded:
+            elif channel not in (ERROR, ERROR_SOURCE_NODE, RESUME) and not self.addressed_superseded:
                 # At a checkpoint the thread moved past, finished tasks run again: their
                 # interrupts wait once more.
                 finished.add(tid)
-        pending = [i for tid, found in interrupts.items() if tid not in finished for i in found]
-        unanswered = [
-            i for tid, found in interrupts.items() if tid not in finished and tid not in answered
-            for i in found
-        ]
-        return pending, unanswered
+        return [i for tid, found in interrupts.items() if tid not in finished for i in found]
 
     def _nothing_to_resume(self, command: Command) -> bool:
         """A resume value with nothing waiting is refused only where no run could follow: on a

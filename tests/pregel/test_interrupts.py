@@ -560,3 +560,25 @@ def test_an_answered_node_that_writes_nothing_counts_as_finished(checkpointer: A
     graph.invoke(Command(resume={ids["B"]: "ok"}), config)
     assert calls == {"a": 2, "b": 3}  # a is not run again once it finished
     assert graph.get_state(config).values == {"x": ["b:ok"]}
+
+
+def test_a_plain_answer_is_refused_while_a_second_question_and_another_task_wait(checkpointer: Any) -> None:
+    from stategraph.errors import ResumeError
+
+    def a(state: S) -> dict[str, list[str]]:
+        return {"x": [interrupt("A1") + interrupt("A2")]}
+
+    def b(state: S) -> dict[str, list[str]]:
+        return {"x": [interrupt("B")]}
+
+    graph = (
+        StateGraph(S).add_node("a", a).add_node("b", b).add_edge(START, "a").add_edge(START, "b")
+        .compile(checkpointer=checkpointer)
+    )
+    config = thread("second-question")
+    graph.invoke({"x": []}, config)
+    first = {i.value: i.id for i in graph.get_state(config).interrupts}["A1"]
+    graph.invoke(Command(resume={first: "one"}), config)
+    assert sorted(i.value for i in graph.get_state(config).interrupts) == ["A2", "B"]
+    with pytest.raises(ResumeError, match="multiple pending interrupts"):
+        graph.invoke(Command(resume="ambiguous"), config)
