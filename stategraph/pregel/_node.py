@@ -102,6 +102,7 @@ class Task:
         "config",
         "resume_values",
         "done",
+        "restored",
         "caller_callbacks",
         "node_error",
     )
@@ -133,6 +134,7 @@ class Task:
         self.config: dict[str, Any] | None = None
         self.resume_values: list[Any] = []
         self.done = False
+        self.restored = False  # finished in an earlier run: its writes came from the checkpoint
         # A @task call's: the callbacks of the task that called it, whose trace run is its parent.
         self.caller_callbacks: Any = None
         self.node_error: Any = None  # NodeError: the failure an error-handler task handles

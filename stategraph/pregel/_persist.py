@@ -93,7 +93,7 @@ class PersistMixin:
         if not self.checkpoint_saved:
             self._queue_put(force=True)
         for task in self.tasks.values():
-            if task.done:
+            if task.done and not task.restored:  # a restored task's writes are saved already
                 writes = self._storable(self._task_saved_writes(task))
                 if writes:
                     self.outbox.append(("writes", self.checkpoint_config, writes, task.id, path_str(task.path)))

@@ -113,7 +113,7 @@ class PlanMixin:
             if channel == RESUME:
                 task.resume_values = list(value)
             elif channel not in SUCCESS_SKIP and not self.addressed_superseded:
-                task.done = True
+                task.done = task.restored = True
                 if channel != NO_WRITES:
                     task.writes.append((channel, value))
 

@@ -582,3 +582,19 @@ def test_a_plain_answer_is_refused_while_a_second_question_and_another_task_wait
     assert sorted(i.value for i in graph.get_state(config).interrupts) == ["A2", "B"]
     with pytest.raises(ResumeError, match="multiple pending interrupts"):
         graph.invoke(Command(resume="ambiguous"), config)
+
+
+@pytest.mark.parametrize("durability", ["sync", "async", "exit"])
+def test_parallel_interrupts_answered_one_run_at_a_time_apply_each_output_once(
+    checkpointer: Any, durability: str
+) -> None:
+    builder = StateGraph(S)
+    for name in "abc":
+        builder.add_node(name, (lambda n: lambda state: {"x": [f"{n}:{interrupt(n.upper())}"]})(name))
+        builder.add_edge(START, name)
+    graph = builder.compile(checkpointer=checkpointer)
+    config = thread(f"one-by-one-{durability}")
+    result = graph.invoke({"x": []}, config, durability=durability)
+    while pending := result.get("__interrupt__"):
+        result = graph.invoke(Command(resume={pending[0].id: "yes"}), config, durability=durability)
+    assert sorted(result["x"]) == ["a:yes", "b:yes", "c:yes"]
