@@ -270,8 +270,12 @@ def _only_node_outside(graph: Graph, ids: set[str], exclude: str | None = None) 
 
 def _node_json(node: Node, *, with_schemas: bool) -> dict[str, Any]:
     data = node.data
+    # As langchain-core's: a node's name in JSON is its id (prefixed in an xray), unless a uuid.
+    name = node.name if _is_uuid(node.id) else node.id
     result: dict[str, Any]
-    if data is None:
+    if data is None and node.id.rpartition(":")[2] == "__start__":
+        result = {"type": "runnable", "data": {"id": list(_RUNNABLE_CALLABLE_ID), "name": name}}
+    elif data is None:
         result = {}
     elif isinstance(data, type):
         schema = getattr(data, "model_json_schema", None)
@@ -280,13 +284,35 @@ def _node_json(node: Node, *, with_schemas: bool) -> dict[str, Any]:
             "data": schema() if with_schemas and callable(schema) else data.__name__,
         }
     else:
-        # Callables are named by where they live, like LangChain's "not serializable" ids.
-        owner = data if hasattr(data, "__name__") else type(data)
-        module = getattr(owner, "__module__", None) or "builtins"
-        result = {
-            "type": "runnable",
-            "data": {"id": [*module.split("."), owner.__name__], "name": node.name},
-        }
+        result = {"type": "runnable", "data": {"id": _runnable_id(data), "name": name}}
     if node.metadata is not None:
         result["metadata"] = node.metadata
     return result
+
+
+# The ids LangGraph's drawings give its nodes (langchain-core names a Runnable that cannot be
+# serialized by its class's module path): tools reading a drawing see the same ones.
+_RUNNABLE_CALLABLE_ID = ("langgraph", "_internal", "_runnable", "RunnableCallable")
+_LANGGRAPH_CLASS_IDS = {
+    "CompiledStateGraph": ("langgraph", "graph", "state", "CompiledStateGraph"),
+    "Pregel": ("langgraph", "pregel", "main", "Pregel"),
+    "ToolNode": ("langgraph", "prebuilt", "tool_node", "ToolNode"),
+}
+
+
+def _runnable_id(data: Any) -> list[str]:
+    cls = type(data)
+    if cls.__module__.startswith("stategraph"):
+        for klass in cls.__mro__:
+            if klass.__module__.startswith("stategraph") and klass.__name__ in _LANGGRAPH_CLASS_IDS:
+                return list(_LANGGRAPH_CLASS_IDS[klass.__name__])
+        return list(_RUNNABLE_CALLABLE_ID)
+    try:
+        from langchain_core.runnables import Runnable, RunnableSerializable
+    except ImportError:  # pragma: no cover - the bare engine without langchain-core
+        return list(_RUNNABLE_CALLABLE_ID)
+    if isinstance(data, RunnableSerializable):
+        return list(data.lc_id())
+    if isinstance(data, Runnable):
+        return [*cls.__module__.split("."), cls.__name__]
+    return list(_RUNNABLE_CALLABLE_ID)  # a function or callable object: LangGraph wraps it

@@ -523,13 +523,15 @@ def test_to_json_lists_nodes_and_edges() -> None:
         return state
 
     builder = FakeBuilder().node("a", runnable=a).edge(START, "a").branch("a", {"stop": END})
+    # Node data as LangGraph's drawings show it: functions are its RunnableCallable nodes.
+    callable_id = ["langgraph", "_internal", "_runnable", "RunnableCallable"]
     assert draw_graph(builder, interrupt_before=["a"]).to_json() == {
         "nodes": [
-            {"id": START},
+            {"id": START, "type": "runnable", "data": {"id": callable_id, "name": START}},
             {
                 "id": "a",
                 "type": "runnable",
-                "data": {"id": [*__name__.split("."), "a"], "name": "a"},
+                "data": {"id": callable_id, "name": "a"},
                 "metadata": {"__interrupt": "before"},
             },
             {"id": END},
@@ -539,6 +541,28 @@ def test_to_json_lists_nodes_and_edges() -> None:
             {"source": "a", "target": END, "data": "stop", "conditional": True},
         ],
     }
+
+
+def test_to_json_names_graph_and_langchain_nodes_as_langgraph_does() -> None:
+    from langchain_core.load.serializable import to_json_not_implemented
+    from langchain_core.runnables import RunnableLambda
+
+    from stategraph.graph import StateGraph
+
+    class Empty(TypedDict):
+        x: int
+
+    inner = StateGraph(Empty).add_node("n", lambda s: s).add_edge(START, "n").compile()
+    builder = (
+        FakeBuilder()
+        .node("sub", runnable=inner)
+        .node("lc", runnable=(lc := RunnableLambda(lambda s: s)))
+        .edge(START, "sub")
+        .edge("sub", "lc")
+    )
+    data = {n["id"]: n.get("data", {}).get("id") for n in draw_graph(builder).to_json()["nodes"]}
+    assert data["sub"] == ["langgraph", "graph", "state", "CompiledStateGraph"]
+    assert data["lc"] == to_json_not_implemented(lc)["id"]  # langchain-core's own id
 
 
 def test_first_and_last_node_are_start_and_end() -> None:
