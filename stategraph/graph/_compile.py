@@ -61,6 +61,8 @@ def compile_nodes(
     join_writes: dict[str, list[tuple[str, Any]]] = {}
     join_triggers: dict[str, list[str]] = {}
     for sources, target in sorted(builder.waiting_edges):
+        if target == END:
+            continue  # as LangGraph's: nothing waits to end, the run ends when no task is left
         key = _join_channel(sources, target)
         barrier = NamedBarrierValueAfterFinish if builder.nodes[target].defer else NamedBarrierValue
         channels[key] = barrier(str, set(sources), key=key)

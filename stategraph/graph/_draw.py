@@ -150,6 +150,10 @@ class _Wiring:
         plain: dict[str, list[str]] = defaultdict(list)
         for source, target in builder.edges:
             plain[source].append(target)
+        for sources, target in builder.waiting_edges:
+            if target == END:  # drawn as LangGraph draws it: each source ends
+                for source in sources:
+                    plain[source].append(END)
         declared: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
         for source, spec in builder.nodes.items():
             if isinstance(spec.ends, Mapping):  # Command destinations {target: label}
@@ -162,7 +166,7 @@ class _Wiring:
                 if ends is None:  # no path map: the branch may pick any other node
                     ends = {n: n for n in nodes if n != source} | {END: END}
                 declared[source] += [(t, str(key)) for key, t in ends.items()]
-        joins = tuple((frozenset(s), t) for s, t in builder.waiting_edges)
+        joins = tuple((frozenset(s), t) for s, t in builder.waiting_edges if t != END)
         named = [(s, t) for s, ts in plain.items() for t in ts]
         named += [(s, t) for s, ds in declared.items() for t, _ in ds]
         named += [(s, t) for ss, t in joins for s in ss]

@@ -231,9 +231,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
                 raise GraphBuildError("END cannot be a start node")
             if start not in self.nodes:
                 raise GraphBuildError(f"Need to add_node `{start}` first")
-        if end_key == END:
-            raise GraphBuildError("END cannot be an end node of a waiting edge; end each source instead.")
-        if end_key not in self.nodes:
+        if end_key not in self.nodes and end_key != END:
             raise GraphBuildError(f"Need to add_node `{end_key}` first")
         self.waiting_edges.add((tuple(start_key), end_key))
         return self

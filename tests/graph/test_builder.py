@@ -204,6 +204,22 @@ def test_waiting_edge_cannot_start_at_end() -> None:
         builder.add_edge(["a", END], "a")
 
 
+def test_a_waiting_edge_to_end_is_accepted_and_each_source_ends() -> None:
+    builder = (
+        StateGraph(State)
+        .add_node("a", append("a"))
+        .add_node("b", append("b"))
+        .add_edge(START, "a")
+        .add_edge(START, "b")
+        .add_edge(["a", "b"], END)
+    )
+    graph = builder.compile()
+    assert graph.invoke({"x": []}) == {"x": ["a", "b"]}
+    assert {(e.source, e.target) for e in graph.get_graph().edges} == {
+        (START, "a"), (START, "b"), ("a", END), ("b", END),
+    }
+
+
 def test_set_entry_point_and_finish_point_are_edges_from_start_and_to_end() -> None:
     builder = StateGraph(State).add_node("a", append("a")).set_entry_point("a").set_finish_point("a")
     assert builder.edges == {(START, "a"), ("a", END)}
