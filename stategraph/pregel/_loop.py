@@ -479,7 +479,8 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
             if successful:
                 apply_writes(self.target, successful)
             # A run stopped by interrupt() streams its values, changed or not.
-            self.output_seen = self.output_seen or isinstance(self._read_output_now(), dict)
+            if not self.output_seen:
+                self.output_seen = isinstance(self._read_output_now(), dict)
             if self.out.wants("values"):
                 values = self._read_stream_values()
                 if isinstance(values, dict) and self.interrupts:

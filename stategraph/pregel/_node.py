@@ -139,6 +139,11 @@ class Task:
         self.caller_callbacks: Any = None
         self.node_error: Any = None  # NodeError: the failure an error-handler task handles
 
+    @property
+    def is_call(self) -> bool:
+        """A functional ``@task`` call: its path is ``(PUSH, caller's path, index, True)``."""
+        return self.path[-1] is True
+
     def __repr__(self) -> str:
         return f"Task({self.name!r}, id={self.id!r}, path={self.path!r})"
 

@@ -23,7 +23,7 @@ class NodeCacheMixin:
         from stategraph.cache import cache_namespace_name, node_cache_key
 
         action = task.node.call.action if task.node.call is not None else None
-        if task.path[-1] is True:  # a functional @task call: key of its arguments
+        if task.is_call:  # a functional @task call: key of its arguments
             args, kwargs = task.input
             key = policy.key_func(*args, **kwargs)
             return node_cache_key(cache_namespace_name(getattr(action, "func", action)), None, key)

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any, Optional
 
 from stategraph._context import TaskContext, current_task
-from stategraph._constants import NS_END, NS_SEP, PUSH, RESUME
+from stategraph._constants import NS_END, NS_SEP, RESUME
 from stategraph.errors import (
     GraphBubbleUp,
     GraphInterrupt,
@@ -143,7 +143,7 @@ def run_task(loop: Any, task: Task, context: TaskContext) -> None:
 
 def _traced_input(task: Task) -> Any:
     value = task.input
-    if task.path[0] == PUSH and len(task.path) > 3 and task.path[3] is True:
+    if task.is_call:
         value = _bound_arguments(task)  # a @task call: its arguments by name, as LangGraph's
     policy = task.node.trace_policy
     if policy is not None and policy.process_inputs is not None:
