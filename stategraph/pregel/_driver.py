@@ -53,31 +53,46 @@ def _saver_writer(saver: Any) -> ThreadPoolExecutor:
 
 class SyncSaverCalls:
     """Carries out queued checkpointer calls: inline (``sync``) or on the saver's writer thread
-    (which, for a saver with ``put_batch``, commits what queued up meanwhile together)."""
+    (which, for a saver with ``put_batch``, commits what queued up meanwhile together).
 
-    __slots__ = ("saver", "background", "grouped", "futures")
+    A run whose steps no one sees before it ends (``invoke`` without callbacks) may ``hold``
+    the calls of a flush that only engine bookkeeping follows; they go out with the next
+    flush, which is always made before a task starts, or, at the end, on the run's own
+    thread, together with any of its calls the writer has not begun: the run waits for those
+    anyway, and storing them here spares two thread hand-offs and a commit.
+    """
 
-    def __init__(self, saver: Any, durability: str) -> None:
+    __slots__ = ("saver", "background", "grouped", "futures", "may_hold", "held")
+
+    def __init__(self, saver: Any, durability: str, may_hold: bool = False) -> None:
         self.saver = saver
         self.background: Optional[ThreadPoolExecutor] = None
         self.grouped = False  # on the saver's group writer
         self.futures: deque[Any] = deque()
+        self.held: list[tuple[Any, ...]] = []
+        self.may_hold = False
         if saver is not None and durability == "async" and not getattr(saver, "is_in_process", False):
             if saver_capabilities(saver).commits_batches:
                 self.grouped = True
+                self.may_hold = may_hold
             else:
                 self.background = _saver_writer(saver)
 
-    def flush(self, loop: PregelLoop) -> None:
+    def flush(self, loop: PregelLoop, hold: bool = False) -> None:
         outbox = loop.outbox
-        if not outbox:
+        if not outbox and not (self.held and not hold):
             return
         loop.outbox = []
-        outbox = _batched(self.saver, outbox)
         if self.grouped:
+            self.held.extend(outbox)
+            if hold and self.may_hold:
+                return
+            outbox, self.held = _batched(self.saver, self.held), []
             self.futures.append(group_writer(self.saver).submit(outbox))
             self._raise_finished_errors()
-        elif self.background is None:
+            return
+        outbox = _batched(self.saver, outbox)
+        if self.background is None:
             if len(outbox) > 1 and saver_capabilities(self.saver).commits_batches:
                 self.saver.put_batch(outbox)
                 return
@@ -95,8 +110,20 @@ class SyncSaverCalls:
             futures.popleft().result()
 
     def close(self) -> None:
+        held = self.held
+        if held:
+            self.held = []
+            writer = group_writer(self.saver)
+            while self.futures:
+                taken = writer.reclaim(self.futures[-1])
+                if taken is None:
+                    break
+                self.futures.pop()
+                held[:0] = taken
         for future in self.futures:
             future.result()
+        if held:
+            self.saver.put_batch(_batched(self.saver, held))
 
 
 def _batched(saver: Any, outbox: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
@@ -196,24 +223,33 @@ def _raise_task_error(tasks: list[Task]) -> None:
 
 
 def drive_sync(
-    loop: PregelLoop, saver: Any, input: Any, events: deque, wake: "queue.SimpleQueue[Any]", eager: bool
+    loop: PregelLoop,
+    saver: Any,
+    input: Any,
+    events: deque,
+    wake: "queue.SimpleQueue[Any]",
+    eager: bool,
+    unseen: bool = False,
 ) -> Iterator[Any]:
-    """Run ``loop`` to the end on this thread, yielding events as they are produced."""
-    calls = SyncSaverCalls(saver, loop.durability)
+    """Run ``loop`` to the end on this thread, yielding events as they are produced.
+
+    ``unseen``: the caller looks at no event before the run ends (``invoke``).
+    """
     handlers = graph_handlers(loop.config)
+    calls = SyncSaverCalls(saver, loop.durability, may_hold=unseen and not handlers)
     pool: Optional[ThreadPoolExecutor] = None
     try:
         try:
             saved = _load_sync(loop, saver)
             loop.load(saved)
             loop.start(input)
-            calls.flush(loop)
+            calls.flush(loop, hold=True)
             deliver(loop, handlers, loop.run_id)
             while events:
                 yield events.popleft()
             while True:
                 tasks = loop.tick()
-                calls.flush(loop)
+                calls.flush(loop, hold=tasks is None)  # sent before any task starts
                 while events:
                     yield events.popleft()
                 if tasks is None:
@@ -226,7 +262,7 @@ def drive_sync(
                         run_task(loop, task, loop.task_context(task))
                         loop.task_done(task)
                         if task.error is not None or task.interrupts or task.paused:
-                            calls.flush(loop)
+                            calls.flush(loop, hold=True)
                         while events:
                             yield events.popleft()
                     else:
@@ -242,19 +278,19 @@ def drive_sync(
                     loop._calls.settle()
                 _raise_task_error(tasks)
                 loop.after_tick(tasks)
-                calls.flush(loop)
+                calls.flush(loop, hold=True)
                 while events:
                     yield events.popleft()
                 if loop.status != "pending":
                     break
             loop.finish()
-            calls.flush(loop)
+            calls.flush(loop, hold=True)
             deliver(loop, handlers, loop.run_id)
             while events:
                 yield events.popleft()
         except BaseException:
             loop.fail()
-            calls.flush(loop)
+            calls.flush(loop, hold=True)
             raise
     finally:
         if pool is not None:

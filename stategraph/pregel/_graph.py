@@ -377,7 +377,7 @@ class Pregel(
         loop.run_id = getattr(run, "run_id", None)
         loop.refresh_callbacks()
         try:
-            for _ in drive_sync(loop, saver, input, events, queue.SimpleQueue(), False):
+            for _ in drive_sync(loop, saver, input, events, queue.SimpleQueue(), False, unseen=True):
                 pass
             self._raise_if_nested_interrupt(loop)
         except BaseException as error:

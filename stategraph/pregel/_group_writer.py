@@ -35,11 +35,23 @@ class _GroupWriter:
         self._thread.submit(self._drain)
         return done
 
+    def reclaim(self, done: Future[None]) -> list[tuple[Any, ...]] | None:
+        """Take back the calls of ``done`` if the writer has not begun storing them."""
+        with self._lock:
+            for index, (calls, queued) in enumerate(self._queued):
+                if queued is done:
+                    del self._queued[index]
+                    return calls
+        return None
+
     def _drain(self) -> None:
         with self._lock:
             flushes, self._queued = self._queued, []
         if not flushes:
             return  # an earlier drain took them
+        self._store(flushes)
+
+    def _store(self, flushes: list[tuple[list[tuple[Any, ...]], Future[None]]]) -> None:
         saver = self._saver()
         if saver is None:
             return

@@ -84,7 +84,7 @@ WITH RECURSIVE cp AS (
     WHERE thread_id = %(thread_id)s AND checkpoint_ns = %(checkpoint_ns)s {{where}}
     ORDER BY checkpoint_id DESC LIMIT 1
 ), known AS (
-    SELECT * FROM unnest(%(known_channels)s::text[], %(known_versions)s::text[])
+    SELECT * FROM unnest(%(known_channels)b::text[], %(known_versions)b::text[])
         AS k(channel, version)
 ), chain AS (
     SELECT b.channel, b.version, b.type, b.blob, b.base_version

@@ -29,17 +29,17 @@ _WRITES = "stategraph_checkpoint_writes"
 
 _LOCK = (
     "lock AS (SELECT count(pg_advisory_xact_lock_shared(hashtextextended(t, 0))) "
-    "FROM unnest(%(threads)s::text[]) AS t)"
+    "FROM unnest(%(threads)b::text[]) AS t)"
 )
 _EXPIRED = (
     f"expired AS (SELECT thread_id FROM {EXPIRY_TABLE} "
-    "WHERE thread_id = ANY(%(threads)s::text[]) AND expires_at <= %(now)s)"
+    "WHERE thread_id = ANY(%(threads)b::text[]) AND expires_at <= %(now)s)"
 )
 _SNAPSHOTS = f"""snapshots AS (
     INSERT INTO {_BLOBS} (thread_id, checkpoint_ns, channel, version, type, blob, base_version)
     SELECT s.thread_id, s.checkpoint_ns, s.channel, s.version, s.type, s.blob, NULL
-    FROM lock, unnest(%(s_threads)s::text[], %(s_nss)s::text[], %(s_channels)s::text[],
-                      %(s_versions)s::text[], %(s_types)s::text[], %(s_blobs)s::bytea[])
+    FROM lock, unnest(%(s_threads)b::text[], %(s_nss)b::text[], %(s_channels)b::text[],
+                      %(s_versions)b::text[], %(s_types)b::text[], %(s_blobs)b::bytea[])
         AS s(thread_id, checkpoint_ns, channel, version, type, blob)
     ON CONFLICT (thread_id, checkpoint_ns, channel, version)
     DO UPDATE SET type = EXCLUDED.type, blob = EXCLUDED.blob, base_version = NULL
@@ -51,9 +51,9 @@ _SNAPSHOTS = f"""snapshots AS (
 _DELTAS = f"""deltas AS (
     INSERT INTO {_BLOBS} (thread_id, checkpoint_ns, channel, version, type, blob, base_version)
     SELECT d.thread_id, d.checkpoint_ns, d.channel, d.version, d.type, d.blob, d.base
-    FROM lock, unnest(%(d_threads)s::text[], %(d_nss)s::text[], %(d_channels)s::text[],
-                      %(d_versions)s::text[], %(d_types)s::text[], %(d_blobs)s::bytea[],
-                      %(d_bases)s::text[], %(d_checked)s::boolean[])
+    FROM lock, unnest(%(d_threads)b::text[], %(d_nss)b::text[], %(d_channels)b::text[],
+                      %(d_versions)b::text[], %(d_types)b::text[], %(d_blobs)b::bytea[],
+                      %(d_bases)b::text[], %(d_checked)b::boolean[])
         AS d(thread_id, checkpoint_ns, channel, version, type, blob, base, checked)
     WHERE CASE WHEN NOT d.checked THEN TRUE WHEN EXISTS (
         SELECT 1 FROM {_BLOBS} AS b
@@ -64,8 +64,8 @@ _DELTAS = f"""deltas AS (
     ON CONFLICT (thread_id, checkpoint_ns, channel, version) DO NOTHING
 )"""
 _CHECKPOINT_ARRAYS = (
-    "unnest(%(c_threads)s::text[], %(c_nss)s::text[], %(c_ids)s::text[], %(c_parents)s::text[], "
-    "%(c_types)s::text[], %(c_blobs)s::bytea[], %(c_versions)s::text[], %(c_metadata)s::text[]) "
+    "unnest(%(c_threads)b::text[], %(c_nss)b::text[], %(c_ids)b::text[], %(c_parents)b::text[], "
+    "%(c_types)b::text[], %(c_blobs)b::bytea[], %(c_versions)b::text[], %(c_metadata)b::text[]) "
     "AS c(thread_id, checkpoint_ns, checkpoint_id, parent, type, checkpoint, versions, metadata)"
 )
 _CHECKPOINT = f"""checkpoints AS (
@@ -84,10 +84,10 @@ _WRITE_PART = f"""{{name}} AS (
                           blob, task_path)
     SELECT w.thread_id, w.checkpoint_ns, w.checkpoint_id, w.task_id, w.idx, w.channel,
            w.type, w.blob, w.task_path
-    FROM lock, unnest(%({{p}}threads)s::text[], %({{p}}nss)s::text[],
-                      %({{p}}checkpoint_ids)s::text[], %({{p}}task_ids)s::text[],
-                      %({{p}}idx)s::int[], %({{p}}channels)s::text[], %({{p}}types)s::text[],
-                      %({{p}}blobs)s::bytea[], %({{p}}task_paths)s::text[])
+    FROM lock, unnest(%({{p}}threads)b::text[], %({{p}}nss)b::text[],
+                      %({{p}}checkpoint_ids)b::text[], %({{p}}task_ids)b::text[],
+                      %({{p}}idx)b::int[], %({{p}}channels)b::text[], %({{p}}types)b::text[],
+                      %({{p}}blobs)b::bytea[], %({{p}}task_paths)b::text[])
         AS w(thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, blob,
              task_path)
     ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) {{on_conflict}}
@@ -98,7 +98,7 @@ _REPLACE = (
 )
 _RENEW = f"""renewed AS (
     INSERT INTO {EXPIRY_TABLE} (thread_id, expires_at)
-    SELECT t, %(expires_at)s FROM lock, unnest(%(threads)s::text[]) AS t
+    SELECT t, %(expires_at)s FROM lock, unnest(%(threads)b::text[]) AS t
     ON CONFLICT (thread_id) DO UPDATE SET expires_at = EXCLUDED.expires_at
 )"""
 # One checkpoint per namespace: a shallow saver stores one step per statement.
