@@ -65,6 +65,16 @@ class InputMixin:
             # are stale, so every interrupt() fires again instead of returning them.
             self.pending_writes = [w for w in self.pending_writes if w[1] != RESUME]
         null_writes = [(c, v) for tid, c, v in self.pending_writes if tid == NULL_TASK_ID]
+        resuming = self._is_resuming(input, has_state)
+        # A replay of an old checkpoint starts a branch of its own at a fork checkpoint, which
+        # carries the Command's writes in its values: stored on the old checkpoint, they would
+        # be applied again by every later run from it. A checkpoint made by update_state is
+        # already a fork, unless the thread has moved past it (then it has other children).
+        forks = (
+            resuming
+            and time_traveling
+            and (self.loaded_source not in ("update", "fork") or self.addressed_superseded)
+        )
         if isinstance(input, Command):
             if input.graph == Command.PARENT:
                 raise InvalidUpdateError(
@@ -78,8 +88,9 @@ class InputMixin:
                 # so they are saved again ahead of these, and the answer (keyed by its channel)
                 # goes last, where it never displaces an update.
                 writes.sort(key=lambda w: w[0] in WRITES_IDX_MAP)
-                kept = [(c, v) for c, v in null_writes if c not in WRITES_IDX_MAP]
-                self._save_writes(NULL_TASK_ID, kept + writes, "")
+                if not forks:
+                    kept = [(c, v) for c, v in null_writes if c not in WRITES_IDX_MAP]
+                    self._save_writes(NULL_TASK_ID, kept + writes, "")
                 null_writes.extend(writes)
         for channel, value in null_writes:
             if channel == RESUME and not isinstance(input, Command):
@@ -90,7 +101,6 @@ class InputMixin:
         if applied_null:
             self._apply_null_writes(applied_null)
 
-        resuming = self._is_resuming(input, has_state)
         self.subgraphs_resume = bool(self.resuming_hint) if self.is_nested else resuming
         if resuming:
             self.lifecycle.append(("resume", "input", self.checkpoint_id, ()))
@@ -99,7 +109,7 @@ class InputMixin:
             self.updated = None
             self.seen[INTERRUPT] = dict(self.versions)
             replayed_id, replayed_parent = self.checkpoint_id, self.parent_config
-            if time_traveling and self.loaded_source not in ("update", "fork"):
+            if forks:
                 # The fork has a new id, hence new task ids: the old interrupts are stale.
                 self.pending_writes = [w for w in self.pending_writes if w[1] != INTERRUPT]
                 self._save_checkpoint("fork", set(), dict(self.versions))

@@ -153,7 +153,12 @@ class PersistMixin:
         }
         if self.is_nested and self.checkpoint_map:
             parent = {"configurable": {**parent["configurable"], "checkpoint_map": self.checkpoint_map}}
-        self.outbox.append(("put", parent, checkpoint, metadata, self.unsaved_versions))
+        versions = self.versions
+        # A value is stored under its version once: a channel emptied since its version was
+        # recorded (an edge trigger consumed before an exit-durability save) is not saved, and
+        # its stored value, which older checkpoints read, is left as it is.
+        new_versions = {k: v for k, v in self.unsaved_versions.items() if versions.get(k) == v}
+        self.outbox.append(("put", parent, checkpoint, metadata, new_versions))
         self.saved_config = self.checkpoint_config
         self.unsaved_versions = {}
         self.checkpoint_saved = True

@@ -306,9 +306,15 @@ class StateMethods:
         owner = self._subgraph_for(config["configurable"]["checkpoint_ns"], for_update=True)
         if not supersteps:
             raise ValueError("No supersteps provided. Pass [[StateUpdate(values, as_node)], ...].")
-        for updates in _with_copies_split(supersteps):
+        for index, updates in enumerate(_with_copies_split(supersteps)):
             saved = saver.get_tuple(config)
-            loop = owner._apply_updates(config, saver, saved, updates)
+            superseded = (
+                index == 0
+                and saved is not None
+                and bool(config["configurable"].get("checkpoint_id"))
+                and _moved_past(saved, saver.get_tuple(_latest(config)))
+            )
+            loop = owner._apply_updates(config, saver, saved, updates, superseded)
             for call in loop.outbox:
                 if call[0] == "put":
                     config = saver.put(*call[1:])
@@ -324,9 +330,15 @@ class StateMethods:
         owner = self._subgraph_for(config["configurable"]["checkpoint_ns"], for_update=True)
         if not supersteps:
             raise ValueError("No supersteps provided. Pass [[StateUpdate(values, as_node)], ...].")
-        for updates in _with_copies_split(supersteps):
+        for index, updates in enumerate(_with_copies_split(supersteps)):
             saved = await saver.aget_tuple(config)
-            loop = owner._apply_updates(config, saver, saved, updates)
+            superseded = (
+                index == 0
+                and saved is not None
+                and bool(config["configurable"].get("checkpoint_id"))
+                and _moved_past(saved, await saver.aget_tuple(_latest(config)))
+            )
+            loop = owner._apply_updates(config, saver, saved, updates, superseded)
             for call in loop.outbox:
                 if call[0] == "put":
                     config = await saver.aput(*call[1:])
@@ -334,8 +346,19 @@ class StateMethods:
                     await acall_put_writes(saver, *call[1:])
         return config
 
-    def _apply_updates(self, config: dict[str, Any], saver: Any, saved: Any, updates: Sequence[StateUpdate]) -> Any:
-        """Build the checkpoint of one superstep of updates (queued in the loop's outbox)."""
+    def _apply_updates(
+        self,
+        config: dict[str, Any],
+        saver: Any,
+        saved: Any,
+        updates: Sequence[StateUpdate],
+        superseded: bool = False,
+    ) -> Any:
+        """Build the checkpoint of one superstep of updates (queued in the loop's outbox).
+
+        ``superseded``: the thread has moved past ``saved``; the updates' task writes are then
+        not stored on it, where its other children would pick them up.
+        """
         loop = self._loaded_loop(config, saver, saved)
         loop.durability = "sync"
         if len(updates) > 1 and any(u.as_node is None for u in updates):
@@ -414,7 +437,7 @@ class StateMethods:
             finally:
                 current_task.reset(token)
             tasks.append(task)
-            if saved is not None:
+            if saved is not None and not superseded:
                 kept = [w for w in task.writes if w[0] != TASKS]
                 if kept:
                     loop.outbox.append(("writes", loop.checkpoint_config, kept, tid, path_str(task.path)))
@@ -447,6 +470,16 @@ class StateMethods:
                 "the update comes from."
             )
         return last_seen[-1][1]
+
+
+def _latest(config: dict[str, Any]) -> dict[str, Any]:
+    """The config of the thread's latest checkpoint in the same namespace."""
+    configurable = {k: v for k, v in config["configurable"].items() if k != "checkpoint_id"}
+    return {**config, "configurable": configurable}
+
+
+def _moved_past(saved: Any, latest: Any) -> bool:
+    return latest is not None and latest.checkpoint["id"] != saved.checkpoint["id"]
 
 
 def _with_copies_split(supersteps: Sequence[Sequence[StateUpdate]]) -> list[Sequence[StateUpdate]]:
