@@ -15,7 +15,7 @@ import time
 import weakref
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, AsyncIterator, Iterator, Optional
+from typing import Any, AsyncIterator, Generator, Iterator, Optional
 
 from stategraph.checkpoint._capabilities import (
     acall_put_writes,
@@ -269,7 +269,9 @@ def drive_sync(
                         if pool is None:
                             workers = loop.config.get("max_concurrency") or _default_workers()
                             pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stategraph")
-                        yield from _execute_in_threads(loop, wave, pool, calls, events, wake, eager)
+                        handled = yield from _execute_in_threads(loop, wave, pool, calls, events, wake, eager)
+                        if handled:
+                            tasks = [*tasks, *handled]
                     wave = loop.take_error_handlers()
                     if wave:
                         calls.flush(loop)  # failures are saved before their handlers run
@@ -308,9 +310,10 @@ def _execute_in_threads(
     events: deque,
     wake: "queue.SimpleQueue[Any]",
     eager: bool,
-) -> Iterator[Any]:
+) -> Generator[Any, None, list[Task]]:
     """Run ``tasks`` concurrently; tasks are taken from a shared queue by pool threads (and by
-    this thread, unless it must stay free to stream events eagerly)."""
+    this thread, unless it must stay free to stream events eagerly). Returns the error handlers
+    it started along the way."""
     waiting = deque(tasks)
     failed = threading.Event()
     bubbled: list[BaseException] = []
@@ -337,6 +340,7 @@ def _execute_in_threads(
 
     remaining = len(tasks)
     finished: set[int] = set()
+    started: list[Task] = []  # error handlers started during the step
 
     def settle(item: Any) -> Iterator[Any]:
         """Record a finished task (or stream what a wake-up brought), then stream its events."""
@@ -345,7 +349,16 @@ def _execute_in_threads(
             finished.add(id(item))
             remaining -= 1
             loop.task_done(item)
-            calls.flush(loop)
+            handlers = [] if failed.is_set() else loop.take_error_handlers()
+            calls.flush(loop)  # a failure is saved before its handler runs
+            if handlers:
+                # As in LangGraph, a handler runs as soon as its task has failed, beside the
+                # step's other tasks, which may be waiting for what it does.
+                started.extend(handlers)
+                remaining += len(handlers)
+                waiting.extend(handlers)
+                for _ in handlers:
+                    pool.submit(work)
             # A failed task does not stop its siblings (as in LangGraph's sync runner): their
             # writes are saved, so a retry of the step does not run them again.
             if failed.is_set():
@@ -383,6 +396,7 @@ def _execute_in_threads(
         yield from settle(item)
     if bubbled:
         raise bubbled[0]
+    return started
 
 
 async def drive_async(
@@ -444,8 +458,10 @@ async def drive_async(
                         while events:
                             yield events.popleft()
                     else:
-                        async for event in _execute_concurrently(loop, wave, flush, events, wake):
+                        handled: list[Task] = []
+                        async for event in _execute_concurrently(loop, wave, flush, events, wake, handled):
                             yield event
+                        tasks = [*tasks, *handled] if handled else tasks
                     wave = loop.take_error_handlers()
                     if wave:
                         await flush()  # failures are saved before their handlers run
@@ -474,8 +490,14 @@ async def drive_async(
 
 
 async def _execute_concurrently(
-    loop: PregelLoop, tasks: list[Task], flush: Any, events: deque, wake: asyncio.Event
+    loop: PregelLoop,
+    tasks: list[Task],
+    flush: Any,
+    events: deque,
+    wake: asyncio.Event,
+    started: list[Task],
 ) -> AsyncIterator[Any]:
+    """Run ``tasks`` concurrently; the error handlers started along the way join ``started``."""
     limit = loop.config.get("max_concurrency")
     semaphore = asyncio.Semaphore(limit) if limit else None
 
@@ -512,7 +534,11 @@ async def _execute_concurrently(
                 running.discard(future)
                 task = future.result()
                 loop.task_done(task)
-                await flush()
+                handlers = loop.take_error_handlers()
+                await flush()  # a failure is saved before its handler runs
+                for handler in handlers:  # at once, beside the step's other tasks
+                    started.append(handler)
+                    running.add(asyncio.ensure_future(run(handler)))
                 while events:
                     yield events.popleft()
                 # An invalid resume answer is raised once the others finish: a task answered in

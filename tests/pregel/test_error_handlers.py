@@ -292,3 +292,58 @@ def test_default_timeout_applies_to_async_nodes_only() -> None:
 
     with pytest.raises(NodeTimeoutError):
         asyncio.run(graph.ainvoke({"x": []}))
+
+
+def test_a_handler_runs_as_soon_as_its_node_fails_beside_the_steps_other_nodes() -> None:
+    import threading
+
+    handled = threading.Event()
+
+    def handler(state: State, error: NodeError) -> dict[str, Any]:
+        handled.set()
+        return {"x": ["handled"]}
+
+    def sibling(state: State) -> dict[str, Any]:
+        # Finishes only once the failed node's handler has run: a handler started after the
+        # whole step would never come.
+        return {"x": [f"sibling saw the handler: {handled.wait(5)}"]}
+
+    graph = (
+        StateGraph(State)
+        .add_node("boom", boom, error_handler=handler)
+        .add_node("sibling", sibling)
+        .add_edge(START, "boom")
+        .add_edge(START, "sibling")
+        .compile(checkpointer=InMemorySaver())
+    )
+    out = graph.invoke({"x": []}, {"configurable": {"thread_id": "t"}})
+    assert sorted(out["x"]) == ["handled", "sibling saw the handler: True"]
+
+
+async def test_an_async_handler_runs_as_soon_as_its_node_fails_beside_the_steps_other_nodes() -> None:
+    handled = asyncio.Event()
+
+    async def handler(state: State, error: NodeError) -> dict[str, Any]:
+        handled.set()
+        return {"x": ["handled"]}
+
+    async def sibling(state: State) -> dict[str, Any]:
+        try:
+            await asyncio.wait_for(handled.wait(), 5)
+        except asyncio.TimeoutError:
+            return {"x": ["sibling saw the handler: False"]}
+        return {"x": ["sibling saw the handler: True"]}
+
+    async def aboom(state: State) -> dict[str, Any]:
+        raise ValueError("kaboom")
+
+    graph = (
+        StateGraph(State)
+        .add_node("boom", aboom, error_handler=handler)
+        .add_node("sibling", sibling)
+        .add_edge(START, "boom")
+        .add_edge(START, "sibling")
+        .compile(checkpointer=InMemorySaver())
+    )
+    out = await graph.ainvoke({"x": []}, {"configurable": {"thread_id": "t"}})
+    assert sorted(out["x"]) == ["handled", "sibling saw the handler: True"]
