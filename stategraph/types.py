@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -79,16 +80,25 @@ class Send:
     def __init__(self, node: str, arg: Any, *, timeout: Any = None) -> None:
         self.node = node
         self.arg = arg
-        self.timeout = timeout
+        # This task's own limits, in place of the node's: seconds (or a timedelta) of
+        # run_timeout, or a TimeoutPolicy.
+        self.timeout = TimeoutPolicy.coerce(timeout)
 
     def __hash__(self) -> int:
-        return hash((self.node, repr(self.arg)))
+        return hash((self.node, repr(self.arg), self.timeout))
 
     def __repr__(self) -> str:
-        return f"Send(node={self.node!r}, arg={self.arg!r})"
+        if self.timeout is None:
+            return f"Send(node={self.node!r}, arg={self.arg!r})"
+        return f"Send(node={self.node!r}, arg={self.arg!r}, timeout={self.timeout!r})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Send) and self.node == other.node and self.arg == other.arg
+        return (
+            isinstance(other, Send)
+            and self.node == other.node
+            and self.arg == other.arg
+            and self.timeout == other.timeout
+        )
 
 
 _DEFAULT_INTERRUPT_ID = "placeholder-id"
@@ -293,15 +303,44 @@ def omit_payload(_value: Any) -> dict[str, Any]:
 class TimeoutPolicy:
     """Per-attempt limits for async nodes: ``run_timeout`` overall, ``idle_timeout`` idle."""
 
-    run_timeout: Optional[float] = None
-    idle_timeout: Optional[float] = None
+    run_timeout: Optional[Union[float, timedelta]] = None
+    idle_timeout: Optional[Union[float, timedelta]] = None
     refresh_on: Literal["auto", "heartbeat"] = "auto"
 
     def __post_init__(self) -> None:
         for name in ("run_timeout", "idle_timeout"):
-            value = getattr(self, name)
-            if value is not None and value <= 0:
-                raise ValueError(f"TimeoutPolicy.{name} must be > 0, got {value!r}.")
+            _timeout_seconds(getattr(self, name), name)
+        if self.refresh_on not in ("auto", "heartbeat"):
+            raise ValueError(f"refresh_on must be 'auto' or 'heartbeat', got {self.refresh_on!r}.")
+
+    @classmethod
+    def coerce(cls, value: Union[float, timedelta, TimeoutPolicy, None]) -> Optional[TimeoutPolicy]:
+        """A policy with both limits in seconds (floats): a number or ``timedelta`` is a
+        ``run_timeout``; None, or a policy with neither limit, is no timeout."""
+        if value is None:
+            return None
+        if not isinstance(value, TimeoutPolicy):
+            value = cls(run_timeout=value)
+        run = _timeout_seconds(value.run_timeout, "run_timeout")
+        idle = _timeout_seconds(value.idle_timeout, "idle_timeout")
+        if run is None and idle is None:
+            return None
+        if run == value.run_timeout and idle == value.idle_timeout and all(
+            v is None or type(v) is float for v in (value.run_timeout, value.idle_timeout)
+        ):
+            return value
+        return cls(run_timeout=run, idle_timeout=idle, refresh_on=value.refresh_on)
+
+
+def _timeout_seconds(value: Any, name: str) -> Optional[float]:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, timedelta)):
+        raise TypeError(f"{name} must be a number of seconds or a timedelta, got {value!r}.")
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    if seconds <= 0:
+        raise ValueError(f"{name} must be greater than 0, got {value!r}.")
+    return seconds
 
 
 class PregelTask(NamedTuple):

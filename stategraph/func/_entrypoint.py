@@ -13,7 +13,7 @@ from stategraph._constants import END, PREVIOUS, START
 from stategraph.pregel._call import NodeCall
 from stategraph.pregel._graph import Pregel
 from stategraph.pregel._node import PregelNode
-from stategraph.pregel._timeout import timeout_policy
+from stategraph.pregel._timeout import sync_timeout_error, timeout_policy
 from stategraph.types import CachePolicy, RetryPolicy
 
 R = TypeVar("R")
@@ -56,7 +56,7 @@ class entrypoint:  # noqa: N801 - LangGraph's name
         retry_policy = retry_policy or take_renamed(kwargs, "retry")
         if kwargs:
             raise TypeError(f"entrypoint() got unexpected keyword arguments: {sorted(kwargs)}")
-        self.timeout = timeout
+        self.timeout = timeout_policy(timeout)  # a bad value fails here, where it was given
         self.checkpointer = checkpointer
         self.store = store
         self.cache = cache
@@ -80,10 +80,7 @@ class entrypoint:  # noqa: N801 - LangGraph's name
             )
         name = func.__name__
         if self.timeout is not None and not inspect.iscoroutinefunction(func):
-            raise ValueError(
-                f"Entrypoint '{name}': timeouts are only supported for async functions. Make it "
-                "`async def`, or drop timeout=."
-            )
+            raise sync_timeout_error(name)
         policies: tuple[RetryPolicy, ...]
         if self.retry_policy is None:
             policies = ()

@@ -12,7 +12,7 @@ from stategraph._context import current_task
 from stategraph._constants import RETURN
 from stategraph.pregel._call import NodeCall
 from stategraph.pregel._node import PregelNode
-from stategraph.pregel._timeout import timeout_policy
+from stategraph.pregel._timeout import sync_timeout_error, timeout_policy
 from stategraph.types import CachePolicy, RetryPolicy
 
 T = TypeVar("T")
@@ -75,10 +75,7 @@ class TaskFunction(Generic[T]):
         self.name = name or _callable_name(func)
         self.is_async = inspect.iscoroutinefunction(func)
         if timeout is not None and not self.is_async:
-            raise ValueError(
-                f"Task '{self.name}': timeouts are only supported for async functions. Make it "
-                "`async def`, or drop timeout=."
-            )
+            raise sync_timeout_error(self.name, "Task")
         body = (_AsyncTaskBody if self.is_async else _TaskBody)(func, self.is_async)
         policies: tuple[RetryPolicy, ...]
         if retry_policy is None:
@@ -146,6 +143,7 @@ def task(
     retry_policy = retry_policy or take_renamed(kwargs, "retry")
     if kwargs:
         raise TypeError(f"task() got unexpected keyword arguments: {sorted(kwargs)}")
+    timeout = timeout_policy(timeout)  # a bad value fails here, where it was given
 
     def decorate(function: Callable[..., Any]) -> TaskFunction[Any]:
         return TaskFunction(

@@ -12,7 +12,8 @@ from stategraph.channels.last_value import LastValue
 from stategraph.errors import GraphBuildError
 from stategraph.graph._schema import first_param_schema, literal_values, parse_schema
 from stategraph.graph._writers import Branch
-from stategraph.pregel._call import check_config_annotation, is_async_callable, is_runnable
+from stategraph.pregel._call import check_config_annotation, is_runnable, runs_natively_async
+from stategraph.pregel._timeout import sync_timeout_error, timeout_policy
 from stategraph.graph._compiled import CompiledStateGraph
 from stategraph.graph._node_spec import (
     DEFAULT_ERROR_HANDLER,
@@ -189,7 +190,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             cache_policy=cache_policy,
             ends=ends,
             defer=defer,
-            timeout=timeout,
+            timeout=timeout_policy(timeout),
             error_handler_node=handler_name,
             trace_policy=trace_policy,
         )
@@ -350,7 +351,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
                     spec.cache_policy = defaults.get("cache_policy")
             if spec.retry_policy is None:
                 spec.retry_policy = defaults.get("retry_policy")
-            if timeout is not None and spec.timeout is None and is_async_callable(spec.action):
+            if timeout is not None and spec.timeout is None and runs_natively_async(spec.action):
                 spec.timeout = timeout
 
     # ------------------------------------------------------------------ validation
@@ -381,11 +382,8 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             if target not in self.nodes and target != END:
                 problems.append(f"Found edge ending at unknown node `{target}`")
         for name, spec in self.nodes.items():
-            if spec.timeout is not None and not is_async_callable(spec.action) and not is_runnable(spec.action):
-                problems.append(
-                    f"Node timeouts are only supported for async nodes: node '{name}' is "
-                    "synchronous. Make it `async def`, or drop timeout=."
-                )
+            if spec.timeout is not None and not runs_natively_async(spec.action):
+                problems.append(str(sync_timeout_error(name)))
         if interrupt and interrupt != "*":
             for node in interrupt:
                 if node not in self.nodes:

@@ -33,6 +33,7 @@ class _Steps:
     """The functions added with ``do``, run one after another on the node's input."""
 
     def __init__(self, functions: Sequence[Callable[..., Any]]) -> None:
+        self.__stategraph_steps__ = tuple(functions)
         self.calls = [NodeCall(f, getattr(f, "__name__", "step")) for f in functions]
         self.__name__ = self.calls[-1].name if self.calls else "passthrough"
 
@@ -40,6 +41,14 @@ class _Steps:
         context = current_task.get()
         for call in self.calls:
             value = call(value, context)  # type: ignore[arg-type]
+        return value
+
+    async def __stategraph_acall__(self, value: Any) -> Any:
+        """In an async run: a runnable step through its ``ainvoke``, a function on a worker
+        thread."""
+        context = current_task.get()
+        for call in self.calls:
+            value = await call.acall(value, context)  # type: ignore[arg-type]
         return value
 
 
@@ -138,7 +147,7 @@ class NodeBuilder:
         return self
 
     def set_timeout(self, timeout: Any) -> NodeBuilder:
-        self._timeout = timeout
+        self._timeout = timeout_policy(timeout)  # a bad value fails here, where it was given
         return self
 
     def build(self) -> PregelNode:

@@ -94,6 +94,37 @@ def is_async_callable(action: Any) -> bool:
     return not inspect.isfunction(target) and inspect.iscoroutinefunction(call)
 
 
+def runs_natively_async(action: Any) -> bool:
+    """Whether ``action`` has an async body of its own (LangGraph's test for what a timeout can
+    cancel): an ``async def``, a graph, a LangChain runnable with a native ``ainvoke`` (a
+    ``RunnableLambda`` given an async function; sequences and parallels when every step has one;
+    bindings by what they bind), or NodeBuilder steps that all have one."""
+    target = _unwrap(action)
+    if is_async_callable(target):
+        return True
+    steps = getattr(target, "__stategraph_steps__", None)
+    if steps is not None:
+        return all(runs_natively_async(step) for step in steps)
+    if not is_runnable(target):
+        return False
+    from stategraph.pregel.protocol import PregelProtocol
+
+    if isinstance(target, PregelProtocol):
+        return True
+    from langchain_core.runnables import Runnable, RunnableLambda, RunnableParallel, RunnableSequence
+    from langchain_core.runnables.base import RunnableBindingBase
+
+    while isinstance(target, RunnableBindingBase):
+        target = target.bound
+    if isinstance(target, RunnableSequence):
+        return all(runs_natively_async(step) for step in target.steps)
+    if isinstance(target, RunnableParallel):
+        return all(runs_natively_async(step) for step in target.steps__.values())
+    if isinstance(target, RunnableLambda):
+        return bool(getattr(target, "afunc", None))
+    return getattr(type(target), "ainvoke", None) is not Runnable.ainvoke
+
+
 class NodeCall:
     """Calls a node body with its input and the keyword arguments it asked for."""
 
@@ -167,6 +198,9 @@ class NodeCall:
     async def acall(self, value: Any, context: TaskContext) -> Any:
         if self.runnable:
             return await self.action.ainvoke(value, context.config)
+        run_async = getattr(self.action, "__stategraph_acall__", None)
+        if run_async is not None:  # NodeBuilder steps: each step runs its own async way
+            return await run_async(value)
         if self.is_async:
             if self.inject:
                 return await self.action(value, **self._kwargs(context))

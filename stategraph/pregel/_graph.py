@@ -22,7 +22,9 @@ from stategraph.channels.untracked_value import UntrackedValue
 from stategraph.errors import GraphInterrupt
 from stategraph.pregel._callbacks import aend_run, astart_graph_run, end_run, start_graph_run
 from stategraph.pregel._batch import BatchMethods
+from stategraph.pregel._call import runs_natively_async
 from stategraph.pregel._driver import _WAKE, drive_async, drive_sync
+from stategraph.pregel._timeout import sync_timeout_error
 from stategraph.pregel._events import EventMethods
 from stategraph.pregel._loop import PregelLoop
 from stategraph.pregel._node import PregelNode
@@ -114,6 +116,18 @@ class Pregel(
         # the entrypoint runs off the streaming thread.
         self.streams_while_running = False
         self._index(trigger_to_nodes)
+        if auto_validate:
+            self.validate()
+
+    def validate(self) -> Pregel:
+        """Check what the graph's nodes ask for that their bodies cannot do; returns self."""
+        for name, node in self.nodes.items():
+            steps = getattr(node.call, "action", None) if node.call is not None else None
+            # NodeBuilder nodes; StateGraph and the functional API check theirs as they build.
+            if node.timeout is not None and hasattr(steps, "__stategraph_steps__"):
+                if not runs_natively_async(steps):
+                    raise sync_timeout_error(name)
+        return self
 
     def _index(self, trigger_to_nodes: Optional[dict[str, tuple[str, ...]]]) -> None:
         """Everything the loop derives from the graph, computed once."""

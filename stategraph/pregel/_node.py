@@ -105,6 +105,7 @@ class Task:
         "restored",
         "caller_callbacks",
         "node_error",
+        "timeout",
     )
 
     def __init__(
@@ -138,6 +139,7 @@ class Task:
         # A @task call's: the callbacks of the task that called it, whose trace run is its parent.
         self.caller_callbacks: Any = None
         self.node_error: Any = None  # NodeError: the failure an error-handler task handles
+        self.timeout: Any = None  # a Send's TimeoutPolicy, in place of the node's
 
     @property
     def is_call(self) -> bool:

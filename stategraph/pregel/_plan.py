@@ -99,9 +99,11 @@ class PlanMixin:
     ) -> Task:
         value = packet.arg  # a Send's argument reaches the node as given, never coerced
         id = task_id(self.checkpoint_id, self.checkpoint_ns, step, node.name, PUSH, str(index))
-        return Task(
+        task = Task(
             id, node.name, (PUSH, index, False), value, node, (PUSH,), self._task_namespace(node.name, id)
         )
+        task.timeout = getattr(packet, "timeout", None)
+        return task
 
 
     def _reattach_pending_writes(self, tasks: list[Task]) -> None:

@@ -242,7 +242,7 @@ async def arun_task(loop: Any, task: Task, context: TaskContext) -> None:
 async def _arun_task(loop: Any, task: Task, context: TaskContext) -> None:
     node = task.node
     policies = node.retry_policy or loop.graph.retry_policy
-    timeout = node.timeout if node.call is not None else None
+    timeout = (task.timeout or node.timeout) if node.call is not None else None
     clock = watch_progress(context, timeout) if timeout is not None and timeout.idle_timeout else None
     lc_var = loop.langchain_config_var
     if lc_var is None and clock is not None and timeout.refresh_on == "auto":

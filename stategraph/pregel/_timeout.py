@@ -6,7 +6,6 @@ import asyncio
 import sys
 import time
 from contextlib import suppress
-from datetime import timedelta
 from typing import Any, Optional
 
 from stategraph.errors import NodeTimeoutError
@@ -14,11 +13,22 @@ from stategraph.types import TimeoutPolicy
 
 
 def timeout_policy(timeout: Any) -> Optional[TimeoutPolicy]:
-    """Seconds, a ``timedelta`` or a ``TimeoutPolicy`` (None: no timeout)."""
-    if timeout is None or isinstance(timeout, TimeoutPolicy):
-        return timeout
-    seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
-    return TimeoutPolicy(run_timeout=seconds)
+    """Seconds, a ``timedelta`` or a ``TimeoutPolicy`` (None: no timeout), limits in seconds."""
+    return TimeoutPolicy.coerce(timeout)
+
+
+SYNC_TIMEOUT = (
+    "Node timeouts are only supported for async nodes because sync Python execution cannot be "
+    "safely cancelled in-process."
+)
+
+
+def sync_timeout_error(name: str, kind: str = "Node") -> ValueError:
+    """LangGraph's error for a timeout given to a sync node or task, with the fix."""
+    return ValueError(
+        f"{SYNC_TIMEOUT} {kind} {name!r} is sync. Make it `async def` (or give it an async "
+        "implementation), or drop timeout=."
+    )
 
 
 class IdleClock:

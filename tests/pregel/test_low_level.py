@@ -135,9 +135,9 @@ def test_delta_channel_folds_a_steps_writes_in_one_call() -> None:
 
 
 def test_task_and_entrypoint_timeouts_need_async_functions() -> None:
-    with pytest.raises(ValueError, match="timeouts are only supported for async functions"):
+    with pytest.raises(ValueError, match="Node timeouts are only supported for async nodes because sync Python execution"):
         task(timeout=1)(lambda x: x)
-    with pytest.raises(ValueError, match="timeouts are only supported for async functions"):
+    with pytest.raises(ValueError, match="Node timeouts are only supported for async nodes because sync Python execution"):
         entrypoint(timeout=1)(lambda x: x)
     with pytest.raises(TypeError, match="unexpected keyword arguments"):
         task(nonsense=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import operator
 import threading
-from typing import Annotated, TypedDict
+from typing import Annotated, Any, TypedDict
 
 import pytest
 
@@ -172,3 +172,119 @@ def test_an_idle_attempt_is_retried_and_its_writes_are_dropped() -> None:
     )
     assert asyncio.run(graph.ainvoke({"x": []})) == {"x": ["attempt 2"]}
     assert len(attempts) == 2
+
+
+# -- what timeout= accepts, and where a timeout cannot apply ----------------------------------
+
+from datetime import timedelta  # noqa: E402
+
+from langchain_core.runnables import RunnableLambda, RunnableParallel  # noqa: E402
+
+from stategraph.channels import EphemeralValue, LastValue  # noqa: E402
+from stategraph.func import entrypoint, task  # noqa: E402
+from stategraph.graph import END  # noqa: E402
+from stategraph.pregel import NodeBuilder, Pregel  # noqa: E402
+from stategraph.types import Send  # noqa: E402
+
+
+def test_a_timeout_is_seconds_a_timedelta_or_a_policy_coerced_to_seconds() -> None:
+    policy = TimeoutPolicy(idle_timeout=timedelta(milliseconds=50))
+    assert policy.idle_timeout == timedelta(milliseconds=50)  # kept as given
+    assert TimeoutPolicy.coerce(policy) == TimeoutPolicy(idle_timeout=0.05)
+    assert TimeoutPolicy.coerce(2) == TimeoutPolicy(run_timeout=2.0)
+    assert TimeoutPolicy.coerce(timedelta(seconds=3)) == TimeoutPolicy(run_timeout=3.0)
+    coerced = TimeoutPolicy(run_timeout=1.5)
+    assert TimeoutPolicy.coerce(coerced) is coerced
+    assert TimeoutPolicy.coerce(None) is None
+    assert Send("n", {}, timeout=1) == Send("n", {}, timeout=TimeoutPolicy(run_timeout=1.0))
+    assert repr(Send("n", 1, timeout=1)) == (
+        "Send(node='n', arg=1, timeout=TimeoutPolicy(run_timeout=1.0, idle_timeout=None, refresh_on='auto'))"
+    )
+
+
+@pytest.mark.parametrize(
+    "declare",
+    [
+        lambda: task(timeout=0),
+        lambda: entrypoint(timeout=0),
+        lambda: NodeBuilder().set_timeout(0),
+        lambda: Send("slow", {}, timeout=0),
+        lambda: StateGraph(S).add_node("slow", lambda state: state, timeout=timedelta(0)),
+        lambda: TimeoutPolicy(idle_timeout=-1),
+    ],
+    ids=["task", "entrypoint", "node_builder", "send", "add_node", "policy"],
+)
+def test_a_timeout_that_is_not_positive_fails_where_it_is_given(declare: Any) -> None:
+    with pytest.raises(ValueError, match="must be greater than 0"):
+        declare()
+
+
+def _pregel_with(body: Any) -> Pregel:
+    return Pregel(
+        nodes={
+            "slow": NodeBuilder()
+            .subscribe_only("input")
+            .do(body)
+            .set_timeout(TimeoutPolicy(idle_timeout=0.05))
+            .write_to("output")
+        },
+        channels={"input": EphemeralValue(int), "output": LastValue(object)},
+        input_channels="input",
+        output_channels="output",
+    )
+
+
+def _sync_add(value: int) -> int:
+    return value + 1
+
+
+async def _async_add(value: int) -> int:
+    return value + 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _sync_add,
+        RunnableLambda(_sync_add),
+        RunnableLambda(_sync_add).with_config(tags=["wrapped"]),
+        RunnableParallel(sync=RunnableLambda(_sync_add), async_=RunnableLambda(_async_add)),
+    ],
+    ids=["function", "lambda", "bound_lambda", "parallel_with_a_sync_branch"],
+)
+def test_a_low_level_node_with_a_timeout_needs_an_async_body(body: Any) -> None:
+    with pytest.raises(ValueError, match="only supported for async nodes.*Node 'slow' is sync"):
+        _pregel_with(body)
+
+
+async def test_an_async_runnable_body_is_timed_through_its_ainvoke() -> None:
+    async def slow(value: int) -> int:
+        await asyncio.sleep(1)
+        return value
+
+    assert await _pregel_with(RunnableLambda(_async_add)).ainvoke(1) == 2
+    assert await _pregel_with(RunnableLambda(_async_add).with_config(tags=["t"])).ainvoke(1) == 2
+    with pytest.raises(NodeTimeoutError):
+        await _pregel_with(RunnableLambda(slow)).ainvoke(1)
+
+
+def test_a_state_graph_node_with_a_timeout_needs_an_async_body() -> None:
+    builder = StateGraph(S).add_node("slow", RunnableLambda(lambda state: state), timeout=1)
+    builder.add_edge(START, "slow")
+    with pytest.raises(ValueError, match="only supported for async nodes.*Node 'slow' is sync"):
+        builder.compile()
+
+
+async def test_a_sends_timeout_replaces_its_nodes() -> None:
+    async def slow(state: S) -> dict[str, list[str]]:
+        await asyncio.sleep(0.3)
+        return {"x": ["slow"]}
+
+    builder = StateGraph(S).add_node("slow", slow, timeout=TimeoutPolicy(idle_timeout=2))
+    builder.add_conditional_edges(
+        START, lambda state: [Send("slow", state, timeout=TimeoutPolicy(idle_timeout=0.05))]
+    )
+    builder.add_edge("slow", END)
+    with pytest.raises(NodeTimeoutError) as raised:
+        await builder.compile().ainvoke({"x": []})
+    assert (raised.value.node, raised.value.kind, raised.value.idle_timeout) == ("slow", "idle", 0.05)
