@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Literal, Sequence
+from typing import Any, Literal, Optional, Sequence
 
 __all__ = [
     "EmptyChannelError",
@@ -185,8 +185,12 @@ class NodeTimeoutError(StategraphError):
 class NodeCancelledError(StategraphError):
     """The node body itself raised ``asyncio.CancelledError``."""
 
-    def __init__(self, node: str) -> None:
-        super().__init__(f"Node '{node}' was cancelled.")
+    def __init__(self, node: str, message: Optional[str] = None) -> None:
+        super().__init__(
+            message
+            or f"Node {node!r} raised asyncio.CancelledError. A node that raises it fails like "
+            "any other; to stop a run, raise an exception of your own or use interrupt()."
+        )
         self.node = node
 
 

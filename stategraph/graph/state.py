@@ -340,8 +340,16 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         """Give every node the defaults of ``set_node_defaults`` it lacks (run by compile)."""
         defaults = self._node_defaults
         handler = defaults.get("error_handler")
-        if handler is not None and DEFAULT_ERROR_HANDLER not in self.nodes:
-            self._add_error_handler(DEFAULT_ERROR_HANDLER, handler, self.state_schema)
+        if handler is not None:
+            existing = self.nodes.get(DEFAULT_ERROR_HANDLER)
+            if existing is None:
+                self._add_error_handler(DEFAULT_ERROR_HANDLER, handler, self.state_schema)
+            elif not existing.is_error_handler:  # a node of the graph's own holds the name
+                raise GraphBuildError(
+                    f"Auto-generated default error handler node `{DEFAULT_ERROR_HANDLER}` already "
+                    "exists. set_node_defaults(error_handler=...) adds a node of that name: "
+                    "rename the graph's node."
+                )
         timeout = defaults.get("timeout")
         for spec in self.nodes.values():
             if not spec.is_error_handler:

@@ -16,6 +16,7 @@ from typing import Any, Optional
 from stategraph._context import TaskContext, current_task
 from stategraph._constants import NS_END, NS_SEP, RESUME
 from stategraph.errors import (
+    NodeCancelledError,
     GraphBubbleUp,
     GraphInterrupt,
     ParentCommand,
@@ -213,6 +214,10 @@ def _run_task(loop: Any, task: Task, context: TaskContext) -> None:
             return
         except GraphBubbleUp:
             raise
+        except asyncio.CancelledError as cancelled:  # nothing cancels a sync body but itself
+            delay = _failed(task, _node_cancelled(task, cancelled), attempt, policies)
+            if delay is None:
+                return
         except Exception as error:
             delay = _failed(task, error, attempt, policies)
             if delay is None:
@@ -277,8 +282,14 @@ async def _arun_task(loop: Any, task: Task, context: TaskContext) -> None:
             return
         except GraphBubbleUp:
             raise
-        except asyncio.CancelledError:
-            raise
+        except asyncio.CancelledError as cancelled:
+            running = asyncio.current_task()
+            if running is None or running.cancelling():
+                raise  # the run is stopping this task (a sibling failed, the caller gave up)
+            # The body raised it itself: a failure of the node like any other, as in LangGraph.
+            delay = _failed(task, _node_cancelled(task, cancelled), attempt, policies)
+            if delay is None:
+                return
         except Exception as error:
             delay = _failed(task, error, attempt, policies)
             if delay is None:
@@ -288,6 +299,12 @@ async def _arun_task(loop: Any, task: Task, context: TaskContext) -> None:
             if lc_token is not None:
                 lc_var.reset(lc_token)
         await asyncio.sleep(delay)
+
+
+def _node_cancelled(task: Task, cancelled: BaseException) -> NodeCancelledError:
+    error = NodeCancelledError(task.name)
+    error.__cause__ = cancelled
+    return error
 
 
 async def _resolve_awaitable_runnable(returned: Any, task: Task, context: TaskContext) -> Any:

@@ -347,3 +347,28 @@ async def test_an_async_handler_runs_as_soon_as_its_node_fails_beside_the_steps_
     )
     out = await graph.ainvoke({"x": []}, {"configurable": {"thread_id": "t"}})
     assert sorted(out["x"]) == ["handled", "sibling saw the handler: True"]
+
+
+def test_a_default_handler_cannot_take_the_name_of_a_node_of_the_graph() -> None:
+    builder = (
+        StateGraph(State)
+        .set_node_defaults(error_handler=lambda state, error: {"x": ["handled"]})
+        .add_node("__default_error_handler__", after)
+        .add_edge(START, "__default_error_handler__")
+    )
+    with pytest.raises(GraphBuildError, match="`__default_error_handler__` already exists"):
+        builder.compile()
+
+
+def test_a_graph_with_a_default_handler_compiles_again() -> None:
+    def handle(state: State, error: NodeError) -> dict[str, Any]:
+        return {"x": ["handled"]}
+
+    builder = (
+        StateGraph(State)
+        .set_node_defaults(error_handler=handle)
+        .add_node("boom", boom)
+        .add_edge(START, "boom")
+    )
+    builder.compile()
+    assert builder.compile().invoke({"x": []}) == {"x": ["handled"]}
