@@ -13,6 +13,7 @@ from stategraph._constants import END, PREVIOUS, START
 from stategraph.pregel._call import NodeCall
 from stategraph.pregel._graph import Pregel
 from stategraph.pregel._node import PregelNode
+from stategraph.checkpoint.serde import register_annotated_types
 from stategraph.pregel._timeout import sync_timeout_error, timeout_policy
 from stategraph.types import CachePolicy, RetryPolicy
 
@@ -100,6 +101,9 @@ class entrypoint:  # noqa: N801 - LangGraph's name
         )
         input_type = positional[0].annotation
         output_type, save_type = _returned_types(signature.return_annotation)
+        # As a compiled StateGraph's schemas: the classes its input and outputs name may be
+        # checkpointed.
+        register_annotated_types(input_type, output_type, save_type)
         graph = Pregel(
             nodes={name: node},
             channels={

@@ -10,6 +10,7 @@ from typing import Any, Callable, Generic, Optional, Sequence, TypeVar, Union
 from stategraph._deprecated import take_renamed
 from stategraph._context import current_task
 from stategraph._constants import RETURN
+from stategraph.checkpoint.serde import register_annotated_types
 from stategraph.pregel._call import NodeCall
 from stategraph.pregel._node import PregelNode
 from stategraph.pregel._timeout import sync_timeout_error, timeout_policy
@@ -76,6 +77,7 @@ class TaskFunction(Generic[T]):
         self.is_async = inspect.iscoroutinefunction(func)
         if timeout is not None and not self.is_async:
             raise sync_timeout_error(self.name, "Task")
+        _register_signature_types(func)
         body = (_AsyncTaskBody if self.is_async else _TaskBody)(func, self.is_async)
         policies: tuple[RetryPolicy, ...]
         if retry_policy is None:
@@ -151,6 +153,17 @@ def task(
         )
 
     return decorate(func) if func is not None else decorate
+
+
+def _register_signature_types(func: Callable[..., Any]) -> None:
+    """A task's arguments and result are checkpointed: the classes its annotations name may be."""
+    try:
+        signature = inspect.signature(func, eval_str=True)
+    except (NameError, TypeError, ValueError):  # names only a type checker sees; builtins
+        return
+    register_annotated_types(
+        *(p.annotation for p in signature.parameters.values()), signature.return_annotation
+    )
 
 
 def _callable_name(func: Callable[..., Any]) -> str:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional
 
 import pytest
+from pydantic import BaseModel
 
 from langchain_core.runnables import RunnableConfig
 from stategraph.config import get_store, get_stream_writer
@@ -504,3 +505,31 @@ def test_task_updates_are_streamed_while_the_entrypoint_runs() -> None:
         if chunk == {"step": 1}:
             first_seen.set()
     assert chunks == [{"step": 1}, {"step": 2}, {"flow": 2}]
+
+
+class Order(BaseModel):  # a class no graph schema names
+    item: str
+    note: Optional[str] = None
+
+
+class Receipt(BaseModel):
+    text: str
+
+
+def test_the_classes_an_entrypoint_and_its_tasks_annotate_may_be_checkpointed() -> None:
+    from stategraph.checkpoint.memory import InMemorySaver
+
+    @task
+    def price(order: Order) -> Receipt:
+        return Receipt(text=f"{order.item}: 3 EUR")
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def shop(order: Order) -> Order:
+        receipt = price(order).result()
+        note = interrupt("note?")
+        return Order(item=receipt.text, note=note)
+
+    config = {"configurable": {"thread_id": "t"}}
+    stopped = shop.invoke(Order(item="tea"), config)
+    assert [i.value for i in stopped["__interrupt__"]] == ["note?"]
+    assert shop.invoke(Command(resume="thanks"), config) == Order(item="tea: 3 EUR", note="thanks")

@@ -10,4 +10,14 @@ from stategraph.checkpoint.serde._schema import (
     collect_schema_types as collect_schema_types,
 )
 
-__all__ = ["collect_schema_types", "register_types"]
+__all__ = ["collect_schema_types", "register_annotated_types", "register_types"]
+
+
+def register_annotated_types(*annotations: object) -> None:
+    """Register the classes that type annotations name (the functional API's inputs, outputs
+    and task results, as ``compile()`` does for a state schema)."""
+    found: set[type] = set()
+    for annotation in annotations:
+        found |= collect_schema_types(annotation)
+    if found:
+        register_types(*found)
