@@ -46,6 +46,23 @@ class ServerInfo:
     user: Any = None
 
 
+def server_info_of(configurable: dict[str, Any]) -> Optional[ServerInfo]:
+    """What a server put in a run's configurable, as LangGraph's: ``assistant_id``,
+    ``graph_id`` and the authenticated ``langgraph_auth_user`` (anything with an ``identity``)."""
+    assistant_id = configurable.get("assistant_id")
+    graph_id = configurable.get("graph_id")
+    user = configurable.get("langgraph_auth_user")
+    if user is not None and not hasattr(user, "identity"):
+        user = None
+    if assistant_id is None and graph_id is None and user is None:
+        return None
+    return ServerInfo(
+        assistant_id=str(assistant_id) if assistant_id else "",
+        graph_id=str(graph_id) if graph_id else "",
+        user=user,
+    )
+
+
 class RunControl:
     """Lets a caller stop a run cleanly between steps: ``request_drain()``.
 

@@ -36,7 +36,7 @@ from stategraph.pregel._plan import PlanMixin
 from stategraph.pregel._read import read_channels, read_fresh
 from stategraph.pregel._scratchpad import ResumeInbox, TaskScratchpad
 from stategraph.pregel._stream import StreamOut, task_result_payload, task_start_payload, updates_payload
-from stategraph.runtime import ExecutionInfo, Runtime
+from stategraph.runtime import ExecutionInfo, Runtime, server_info_of
 from stategraph.types import Interrupt, interrupt_id
 
 
@@ -126,6 +126,7 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
             store=store,
             stream_writer=self._custom_writer if out.wants("custom") else _no_op,
             control=control if control is not None else runtime.control,
+            server_info=server_info_of(configurable) or runtime.server_info,
         )
 
         self.next_version: Callable[[Any], Any] = (
@@ -262,10 +263,6 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
         if not tasks:
             self.status = "done"
             return None
-        control = self.runtime.control
-        if control is not None and control.drain_requested:
-            self.status = "draining"
-            return None
         self.tasks = {task.id: task for task in tasks}
         if self.pending_writes:
             self._resume_handled_failures(tasks)
@@ -274,6 +271,12 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
             self.status = "interrupt_before"
             self._stop_at_breakpoint()
             self.lifecycle.append(("interrupt", "interrupt_before", self.checkpoint_id, ()))
+            return None
+        # A drain stops before the next step, but a breakpoint there comes first: the run that
+        # resumes the drained one would pass it.
+        control = self.runtime.control
+        if control is not None and control.drain_requested:
+            self.status = "draining"
             return None
         if self.out.wants("tasks") or self.out.wants("debug"):
             for task in tasks:

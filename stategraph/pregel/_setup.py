@@ -13,6 +13,7 @@ from stategraph._context import current_task
 from stategraph._constants import NS_END, NS_SEP
 from stategraph.pregel._loop import PregelLoop
 from stategraph.pregel._stream import StreamOut
+from stategraph.runtime import Runtime
 from stategraph.warnings import LangGraphDeprecatedSinceV10
 
 ALL_MODES = frozenset({"values", "updates", "checkpoints", "tasks", "debug", "messages", "custom", "tools"})
@@ -148,8 +149,11 @@ class RunSetup:
             stream_parent = None
             resuming = None
             inbox = None
-            parent_runtime = None
-            store = self.store
+            # A layer above the run (a server) may seed the runtime slot: a Runtime is the
+            # parent's; another object lends its context.
+            seeded = configurable.get("__pregel_runtime")
+            parent_runtime = _adopted_runtime(seeded)
+            store = self.store if seeded is None else getattr(seeded, "store", None)
             cache = self.cache
             durability = durability or "async"
         else:
@@ -269,3 +273,9 @@ class RunSetup:
         from stategraph.pregel._messages import StreamMessagesHandler
 
         return StreamMessagesHandler(lambda ns, item: sink((ns, "messages", item)), subgraphs)
+
+
+def _adopted_runtime(seeded: Any) -> Optional[Runtime]:
+    if seeded is None or isinstance(seeded, Runtime):
+        return seeded
+    return Runtime(context=getattr(seeded, "context", None))
