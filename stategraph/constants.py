@@ -18,8 +18,8 @@ __all__ = ["END", "START", "TAG_HIDDEN", "TAG_NOSTREAM"]
 def __getattr__(name: str) -> Any:
     if name in ("Send", "Interrupt"):
         warnings.warn(
-            f"Importing {name} from langgraph.constants is deprecated. "
-            f"Please use 'from langgraph.types import {name}' instead.",
+            f"Importing {name} from stategraph.constants is deprecated. "
+            f"Please use 'from stategraph.types import {name}' instead.",
             LangGraphDeprecatedSinceV10,
             stacklevel=2,
         )
@@ -30,7 +30,7 @@ def __getattr__(name: str) -> Any:
 
     if name.isupper() and hasattr(private, name):
         warnings.warn(
-            f"Importing {name} from langgraph.constants is deprecated. "
+            f"Importing {name} from stategraph.constants is deprecated. "
             "This constant is now private and should not be used directly. "
             "Please let the LangGraph team know if you need this value.",
             LangGraphDeprecatedSinceV10,

@@ -133,7 +133,7 @@ class NodeInterrupt(GraphInterrupt):
         from stategraph.warnings import LangGraphDeprecatedSinceV10
 
         warnings.warn(
-            "NodeInterrupt is deprecated. Please use `langgraph.types.interrupt` instead.",
+            "NodeInterrupt is deprecated. Please use `stategraph.types.interrupt` instead.",
             LangGraphDeprecatedSinceV10,
             stacklevel=2,
         )

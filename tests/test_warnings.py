@@ -139,9 +139,9 @@ def test_old_import_locations() -> None:
     import stategraph.constants as constants
     import stategraph.types as types
 
-    with pytest.warns(LangGraphDeprecatedSinceV10, match="Importing Send from langgraph.constants is deprecated"):
+    with pytest.warns(LangGraphDeprecatedSinceV10, match="Importing Send from stategraph.constants is deprecated"):
         assert constants.Send is types.Send
-    with pytest.warns(LangGraphDeprecatedSinceV10, match="Importing PREVIOUS from langgraph.constants is deprecated. This constant is now private"):
+    with pytest.warns(LangGraphDeprecatedSinceV10, match="Importing PREVIOUS from stategraph.constants is deprecated. This constant is now private"):
         assert constants.PREVIOUS == "__previous__"
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -149,7 +149,7 @@ def test_old_import_locations() -> None:
     with pytest.raises(AttributeError):
         constants.NOT_A_CONSTANT  # noqa: B018
     sys.modules.pop("stategraph.pregel.types", None)
-    with pytest.warns(LangGraphDeprecatedSinceV10, match="Importing from langgraph.pregel.types is deprecated"):
+    with pytest.warns(LangGraphDeprecatedSinceV10, match="Importing from stategraph.pregel.types is deprecated. Please use .from stategraph.types import"):
         old = importlib.import_module("stategraph.pregel.types")
     assert old.StateSnapshot is types.StateSnapshot
 
@@ -177,3 +177,13 @@ def test_the_categories_are_deprecation_warnings() -> None:
     for category in (LangGraphDeprecatedSinceV05, LangGraphDeprecatedSinceV10, LangGraphDeprecatedSinceV11):
         assert issubclass(category, LangGraphDeprecationWarning)
         assert issubclass(category, DeprecationWarning)
+
+
+def test_node_interrupt_warns_and_names_stategraphs_interrupt() -> None:
+    from stategraph.errors import NodeInterrupt
+
+    with pytest.warns(
+        LangGraphDeprecatedSinceV10,
+        match="NodeInterrupt is deprecated. Please use `stategraph.types.interrupt` instead.",
+    ):
+        NodeInterrupt("stop")

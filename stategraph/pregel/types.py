@@ -30,8 +30,8 @@ __all__ = [
 ]
 
 warnings.warn(
-    "Importing from langgraph.pregel.types is deprecated. "
-    "Please use 'from langgraph.types import ...' instead.",
+    "Importing from stategraph.pregel.types is deprecated. "
+    "Please use 'from stategraph.types import ...' instead.",
     LangGraphDeprecatedSinceV10,
     stacklevel=2,
 )
