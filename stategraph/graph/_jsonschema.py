@@ -8,7 +8,8 @@ Needs pydantic, imported only when a schema is asked for.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, get_type_hints
+import types
+from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 from typing_extensions import is_typeddict
 
@@ -52,9 +53,18 @@ def _fields(schema: Any) -> dict[str, Any]:
             fields[name] = (annotation, defaults[name])
         elif required_keys is not None and name not in required_keys:
             fields[name] = (annotation, None)
+        elif required_keys is None and _admits_none(annotation):
+            # As LangGraph: a class's field that may be None need not be given.
+            fields[name] = (annotation, None)
         else:
             fields[name] = (annotation, ...)
     return fields
+
+
+def _admits_none(annotation: Any) -> bool:
+    if get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    return get_origin(annotation) in (Union, types.UnionType) and type(None) in get_args(annotation)
 
 
 def _pydantic() -> Any:

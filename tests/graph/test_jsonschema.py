@@ -2,7 +2,7 @@
 
 import operator
 from dataclasses import dataclass, field
-from typing import Annotated, Optional, TypedDict
+from typing import Annotated, Optional, TypedDict, Union
 
 from pydantic import BaseModel
 
@@ -69,3 +69,16 @@ def test_a_dataclass_state_gives_a_model_named_after_the_graph() -> None:
     assert schema["title"] == "LangGraphInput"
     assert schema["required"] == ["a"]
     assert schema["properties"]["b"] == {"default": [], "items": {}, "title": "B", "type": "array"}
+
+
+def test_a_dataclass_field_that_may_be_none_is_not_required() -> None:
+    @dataclass
+    class D:
+        a: int
+        b: Optional[int]
+        c: Annotated[Union[str, None], "note"]
+        d: str = field(default=...)  # an Ellipsis default stays required, as pydantic's
+
+    schema = compiled(D).get_input_jsonschema()
+    assert sorted(schema["required"]) == ["a", "d"]
+    assert set(schema["properties"]) == {"a", "b", "c", "d"}
