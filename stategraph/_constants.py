@@ -32,6 +32,9 @@ NS_END = sys.intern(":")
 NULL_TASK_ID = "00000000-0000-0000-0000-000000000000"
 # configurable key: refuse a resume that matches no pending interrupt (LangGraph's strict mode)
 CONFIG_KEY_STRICT_RESUME = sys.intern("__pregel_strict_resume")
+# Called with a node's name each time one of its tasks finishes (LangGraph's server hook; it
+# reaches subgraph runs too).
+CONFIG_KEY_NODE_FINISHED = sys.intern("__pregel_node_finished")
 
 # Writes that are bookkeeping, never applied to channels.
 RESERVED_WRITES = frozenset({NO_WRITES, PUSH, RESUME, INTERRUPT, RETURN, ERROR, ERROR_SOURCE_NODE})

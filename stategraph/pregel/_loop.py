@@ -18,7 +18,7 @@ from stategraph.channels.base import MISSING
 from stategraph.checkpoint._capabilities import saver_capabilities
 from stategraph.checkpoint._ids import new_checkpoint_id
 from stategraph.checkpoint._types import CHECKPOINT_FORMAT_VERSION
-from stategraph._constants import ERROR, INTERRUPT, PREVIOUS, RESUME, START
+from stategraph._constants import CONFIG_KEY_NODE_FINISHED, ERROR, INTERRUPT, PREVIOUS, RESUME, START
 from stategraph.errors import ErrorCode, GraphRecursionError, create_error_message
 from stategraph.pregel._apply import WriteTarget, apply_writes
 from stategraph.pregel._error_handlers import ErrorHandlerMixin, is_handled_failure
@@ -71,6 +71,7 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
         self.config = config
         configurable = config.get("configurable") or {}
         self.configurable = configurable
+        self.node_finished: Optional[Callable[[str], Any]] = configurable.get(CONFIG_KEY_NODE_FINISHED)
         self.checkpointer = checkpointer
         self.checkpointer_reads_only_new_values = (
             checkpointer is not None and saver_capabilities(checkpointer).reads_only_new_values
@@ -425,6 +426,8 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
             self.write_cache(task)
         if task.node.hidden:
             return
+        if self.node_finished is not None:
+            self.node_finished(task.name)
         out = self.out
         if out.wants("updates"):
             payload = updates_payload(task, self.stream_key_set, self.stream_single)
@@ -488,7 +491,11 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
                 values = self._read_stream_values()
                 if isinstance(values, dict) and self.interrupts:
                     self.out.push("values", {**values, "__interrupt__": tuple(self.interrupts)})
-                elif isinstance(values, dict):  # stopped at a subgraph's breakpoint
+                elif isinstance(values, dict) and not self.stream_key_set.isdisjoint(
+                    {channel for task in successful for channel, _ in task.writes}
+                ):
+                    # Stopped at a subgraph's breakpoint: as LangGraph, the values are streamed
+                    # when the step's finished tasks changed them.
                     self.out.push("values", values)
         else:
             self._flush_exit_durability()

@@ -10,7 +10,7 @@ import warnings
 from typing import Any, Optional
 
 from stategraph._context import current_task
-from stategraph._constants import NS_END, NS_SEP
+from stategraph._constants import CONFIG_KEY_NODE_FINISHED, NS_END, NS_SEP
 from stategraph.pregel._loop import PregelLoop
 from stategraph.pregel._stream import StreamOut
 from stategraph.runtime import Runtime
@@ -181,7 +181,11 @@ class RunSetup:
             store = self.store if self.store is not None else parent.get("__pregel_store")
             cache = self.cache  # as LangGraph: a parent's node cache does not reach its subgraphs
             durability = durability or parent.get("__pregel_durability") or "async"
-            configurable = {k: v for k, v in configurable.items() if not k.startswith("__pregel_")}
+            configurable = {
+                k: v
+                for k, v in configurable.items()
+                if not k.startswith("__pregel_") or k == CONFIG_KEY_NODE_FINISHED
+            }
             configurable.pop("checkpoint_id", None)
             config["configurable"] = configurable
             if context is None and parent_runtime is not None:

@@ -163,3 +163,38 @@ def test_a_subgraph_a_node_invokes_undeclared_is_read_with_the_parent_but_not_up
 
     with pytest.raises(ValueError, match="Subgraph tools not found"):
         parent.update_state(config, {"log": "edit"})
+
+
+def _nested_breakpoint_graph(saver: Any) -> Any:
+    class K(TypedDict):
+        key: str
+
+    inner = StateGraph(K)
+    inner.add_node("g1", lambda s: {"key": s["key"] + " here"})
+    inner.add_node("g2", lambda s: {"key": s["key"] + " there"})
+    inner.add_edge(START, "g1").add_edge("g1", "g2")
+    middle = StateGraph(K).add_node("c1", inner.compile(interrupt_before=["g2"])).add_edge(START, "c1")
+    outer = StateGraph(K).add_node("p1", lambda s: {"key": "hi " + s["key"]})
+    outer.add_node("child", middle.compile()).add_edge(START, "p1").add_edge("p1", "child")
+    return outer.compile(checkpointer=saver)
+
+
+def test_a_nested_breakpoint_streams_no_values_its_step_did_not_change() -> None:
+    from stategraph.checkpoint.memory import InMemorySaver
+
+    graph = _nested_breakpoint_graph(InMemorySaver())
+    config = {"configurable": {"thread_id": "t"}}
+    assert list(graph.stream({"key": "v"}, config, stream_mode="values")) == [{"key": "v"}, {"key": "hi v"}]
+    assert list(graph.stream(None, config, stream_mode="values")) == [{"key": "hi v"}, {"key": "hi v here there"}]
+
+
+def test_the_node_finished_hook_hears_every_finished_node_subgraphs_included() -> None:
+    from stategraph.checkpoint.memory import InMemorySaver
+
+    graph = _nested_breakpoint_graph(InMemorySaver())
+    finished: list[str] = []
+    config = {"configurable": {"thread_id": "t", "__pregel_node_finished": finished.append}}
+    list(graph.stream({"key": "v"}, config))
+    assert finished == ["p1", "g1"]
+    list(graph.stream(None, config))
+    assert finished == ["p1", "g1", "g2", "c1", "child"]
