@@ -338,7 +338,7 @@ class StateMethods:
                 and bool(config["configurable"].get("checkpoint_id"))
                 and _moved_past(saved, await saver.aget_tuple(_latest(config)))
             )
-            loop = owner._apply_updates(config, saver, saved, updates, superseded)
+            loop = await owner._aapply_updates(config, saver, saved, updates, superseded)
             for call in loop.outbox:
                 if call[0] == "put":
                     config = await saver.aput(*call[1:])
@@ -346,7 +346,28 @@ class StateMethods:
                     await acall_put_writes(saver, *call[1:])
         return config
 
-    def _apply_updates(
+    def _apply_updates(self, *args: Any) -> Any:
+        steps = self._update_steps(*args)
+        try:
+            request = next(steps)
+            while True:
+                write, *call = request
+                request = steps.send(write(*call))
+        except StopIteration as done:
+            return done.value
+
+    async def _aapply_updates(self, *args: Any) -> Any:
+        steps = self._update_steps(*args)
+        try:
+            request = next(steps)
+            while True:
+                write, *call = request
+                awrite = getattr(write, "awrite", None) if getattr(write, "is_async", False) else None
+                request = steps.send(await awrite(*call) if awrite is not None else write(*call))
+        except StopIteration as done:
+            return done.value
+
+    def _update_steps(
         self,
         config: dict[str, Any],
         saver: Any,
@@ -356,6 +377,8 @@ class StateMethods:
     ) -> Any:
         """Build the checkpoint of one superstep of updates (queued in the loop's outbox).
 
+        A generator: it yields each node writer to run, ``(writer, values, task, read)``, and is
+        sent the writes it made, so the async API can await async conditional edges.
         ``superseded``: the thread has moved past ``saved``; the updates' task writes are then
         not stored on it, where its other children would pick them up.
         """
@@ -431,9 +454,9 @@ class StateMethods:
             token = current_task.set(context)
             try:
                 channels = loop.channels
-                task.writes.extend(
-                    node.write(update.values, task, lambda keys, writes: read_fresh(channels, keys, writes))
-                )
+                read = lambda keys, writes: read_fresh(channels, keys, writes)  # noqa: E731
+                # The caller runs the node's writers (its conditional edges may be async).
+                task.writes.extend((yield node.write, update.values, task, read))
             finally:
                 current_task.reset(token)
             tasks.append(task)

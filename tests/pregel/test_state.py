@@ -446,3 +446,20 @@ def test_a_send_carrying_an_untracked_value_is_saved_without_it(checkpointer: An
     assert result["log"] == ["setup", "used first"]
     assert result["resource"].name == "next"
     assert "resource" not in graph.get_state(thread()).values
+
+
+async def test_an_async_update_runs_the_nodes_async_conditional_edge(checkpointer: Any) -> None:
+    async def route(state: S) -> str:
+        return "b"
+
+    builder = StateGraph(S)
+    builder.add_node("a", lambda state: {"x": ["a"]})
+    builder.add_node("b", lambda state: {"x": ["b"]})
+    builder.add_edge(START, "a").add_conditional_edges("a", route, ["b"])
+    graph = builder.compile(checkpointer=checkpointer)
+    config = thread()
+    await graph.aupdate_state(config, {"x": ["edit"]}, as_node="a")
+    assert (await graph.aget_state(config)).next == ("b",)
+    assert await graph.ainvoke(None, config) == {"x": ["edit", "b"]}
+    with pytest.raises(TypeError, match="async"):
+        graph.update_state(config, {"x": ["sync"]}, as_node="a")
