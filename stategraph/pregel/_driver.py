@@ -14,6 +14,7 @@ import threading
 import time
 import weakref
 from collections import deque
+from contextlib import aclosing
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, AsyncIterator, Generator, Iterator, Optional
 
@@ -459,8 +460,11 @@ async def drive_async(
                             yield events.popleft()
                     else:
                         handled: list[Task] = []
-                        async for event in _execute_concurrently(loop, wave, flush, events, wake, handled):
-                            yield event
+                        # Closed with the run's stream: a consumer that stops reading cancels
+                        # the running nodes before its aclose() returns.
+                        async with aclosing(_execute_concurrently(loop, wave, flush, events, wake, handled)) as step:
+                            async for event in step:
+                                yield event
                         tasks = [*tasks, *handled] if handled else tasks
                     wave = loop.take_error_handlers()
                     if wave:
@@ -552,3 +556,7 @@ async def _execute_concurrently(
     finally:
         for future in running:
             future.cancel()
+        if running:
+            # Wait for them to stop: a consumer that closes the stream (or a failure) finds the
+            # nodes cancelled, not still running, when the stream is closed.
+            await asyncio.gather(*running, return_exceptions=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+from contextlib import aclosing
 from typing import Any, AsyncIterator, Iterator, Optional, Sequence
 
 _DONE = object()
@@ -33,10 +34,12 @@ async def astream_events(
         raise ImportError(
             "astream_events needs langchain-core: pip install 'stategraph[agents]'."
         ) from error
-    async for event in _astream_events_implementation_v2(
-        graph, input, dict(config or {}), **filters, **kwargs
-    ):
-        yield event
+    # Each layer closes the one it reads: a consumer that stops reading stops the run at once.
+    async with aclosing(
+        _astream_events_implementation_v2(graph, input, dict(config or {}), **filters, **kwargs)
+    ) as events:
+        async for event in events:
+            yield event
 
 
 def stream_events(
@@ -83,22 +86,18 @@ class EventMethods:
         **kwargs: Any,
     ) -> AsyncIterator[dict[str, Any]]:
         """LangChain's events API (``version="v2"``): every graph, node, model and tool event."""
-        async for event in astream_events(
-            self,
-            input,
-            config,
-            version=version,
-            filters=dict(
-                include_names=include_names,
-                include_types=include_types,
-                include_tags=include_tags,
-                exclude_names=exclude_names,
-                exclude_types=exclude_types,
-                exclude_tags=exclude_tags,
-            ),
-            **kwargs,
-        ):
-            yield event
+        filters = dict(
+            include_names=include_names,
+            include_types=include_types,
+            include_tags=include_tags,
+            exclude_names=exclude_names,
+            exclude_types=exclude_types,
+            exclude_tags=exclude_tags,
+        )
+        streamed = astream_events(self, input, config, version=version, filters=filters, **kwargs)
+        async with aclosing(streamed) as events:
+            async for event in events:
+                yield event
 
     def stream_events(
         self, input: Any, config: Optional[dict[str, Any]] = None, *, version: str = "v2", **kwargs: Any

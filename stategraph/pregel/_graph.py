@@ -11,6 +11,7 @@ import asyncio
 import os
 import queue
 from collections import deque
+from contextlib import aclosing
 from typing import Any, AsyncIterator, Generic, Iterator, Optional, Sequence, Union
 
 from stategraph._constants import END, NS_SEP, START, TASKS
@@ -325,8 +326,10 @@ class Pregel(
         loop.run_id = getattr(run, "run_id", None)
         loop.refresh_callbacks()
         try:
-            async for event in drive_async(loop, saver, input, events, wake, eager):
-                yield shape(event)
+            # Closed with this stream: a consumer that stops reading stops the run at once.
+            async with aclosing(drive_async(loop, saver, input, events, wake, eager)) as driven:
+                async for event in driven:
+                    yield shape(event)
             self._raise_if_nested_interrupt(loop)
         except BaseException as error:
             await aend_run(run, error=error)

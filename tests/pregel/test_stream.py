@@ -488,3 +488,40 @@ def test_a_branch_to_end_after_a_subgraph_finishes_the_run(stream: Streamer) -> 
         .compile()
     )
     assert stream(graph, {"x": []}, stream_mode="updates") == [{"child": {"x": ["sub_a"]}}]
+
+
+@pytest.mark.parametrize("api", ["astream", "astream_events"])
+async def test_closing_an_async_stream_cancels_the_running_nodes_before_it_returns(api: str) -> None:
+    import asyncio
+    import operator
+    from contextlib import aclosing
+    from typing import Annotated
+
+    from typing_extensions import TypedDict as TD
+
+    class Count(TD):
+        value: Annotated[int, operator.add]
+
+    state = {"started": False, "cancelled": False}
+
+    async def slow(s: Count) -> dict:
+        state["started"] = True
+        try:
+            await asyncio.sleep(5)
+        except asyncio.CancelledError:
+            state["cancelled"] = True
+            raise
+        return {"value": 1}
+
+    async def quick(s: Count) -> dict:
+        await asyncio.sleep(0.05)
+        return {"value": 2}
+
+    builder = StateGraph(Count).add_node("slow", slow).add_node("quick", quick)
+    graph = builder.add_edge(START, "slow").add_edge(START, "quick").compile()
+    stream = graph.astream({"value": 0}) if api == "astream" else graph.astream_events({"value": 0}, version="v2")
+    async with aclosing(stream) as chunks:
+        async for chunk in chunks:
+            if api == "astream" or chunk.get("name") == "quick" and chunk["event"] == "on_chain_end":
+                break
+    assert state == {"started": True, "cancelled": True}
