@@ -203,6 +203,9 @@ class Overwrite:
     """Write ``value`` to a reducer key as-is, bypassing its reducer for this step."""
 
     value: Any
+    # Marks the JSON form ({"value": ..., "type": "__overwrite__"}, what a dataclass becomes
+    # through a JSON API) as an overwrite still, as LangGraph's.
+    type: Literal["__overwrite__"] = "__overwrite__"
 
 
 def default_retry_on(exc: BaseException) -> bool:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+import collections.abc
+from typing import Any, Sequence, Union
 
 from typing_extensions import Self
 
@@ -25,6 +26,16 @@ class Topic(BaseChannel[Any, Any, Any]):
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Topic) and self.accumulate == other.accumulate
+
+    @property
+    def ValueType(self) -> Any:  # noqa: N802 - LangGraph's name
+        """What the channel holds: a sequence of the values written."""
+        return collections.abc.Sequence[self.typ]  # type: ignore[name-defined]
+
+    @property
+    def UpdateType(self) -> Any:  # noqa: N802 - LangGraph's name
+        """What a write may be: one value or a list of them."""
+        return Union[self.typ, list[self.typ]]  # type: ignore[valid-type]
 
     def checkpoint(self) -> Any:
         return list(self.values) if self.values else MISSING

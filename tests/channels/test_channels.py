@@ -445,3 +445,28 @@ def test_barrier_after_finish_opens_only_after_all_names_and_finish() -> None:
     assert channel.is_available() is True
     assert channel.consume() is True
     assert channel.is_available() is False
+
+
+def test_a_topic_holds_a_sequence_and_takes_a_value_or_a_list() -> None:
+    from collections.abc import Sequence
+    from typing import Union
+
+    from stategraph.channels import Topic
+
+    topic = Topic(str)
+    assert topic.ValueType == Sequence[str]
+    assert topic.UpdateType == Union[str, list[str]]
+
+
+def test_an_overwrite_that_went_through_json_is_still_an_overwrite() -> None:
+    import dataclasses
+    import json
+
+    from stategraph.channels import BinaryOperatorAggregate
+    from stategraph.types import Overwrite
+
+    erased = json.loads(json.dumps(dataclasses.asdict(Overwrite(["new"]))))
+    assert erased == {"value": ["new"], "type": "__overwrite__"}
+    channel = BinaryOperatorAggregate(list, operator.add).from_checkpoint(["old"])
+    channel.update([erased])
+    assert channel.get() == ["new"]
