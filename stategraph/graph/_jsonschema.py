@@ -21,6 +21,11 @@ def schema_to_jsonschema(schema: Any, title: str) -> dict[str, Any]:
     pydantic = _pydantic()
     if isinstance(schema, type) and issubclass(schema, pydantic.BaseModel):
         return schema.model_json_schema()
+    if not isinstance(schema, type):
+        # A root state (``Annotated[list[AnyMessage], add_messages]``): as LangGraph, a root
+        # model of the value's type, without the reducer, None by default.
+        root = get_args(schema)[0] if get_origin(schema) is Annotated else schema
+        return pydantic.create_model(title, __base__=pydantic.RootModel, root=(root, None)).model_json_schema()
     fields = _fields(schema)
     if is_typeddict(schema):
         try:

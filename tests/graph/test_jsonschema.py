@@ -82,3 +82,11 @@ def test_a_dataclass_field_that_may_be_none_is_not_required() -> None:
     schema = compiled(D).get_input_jsonschema()
     assert sorted(schema["required"]) == ["a", "d"]
     assert set(schema["properties"]) == {"a", "b", "c", "d"}
+
+
+def test_a_root_state_gives_a_root_model_of_its_value_without_the_reducer() -> None:
+    builder = StateGraph(Annotated[list[int], operator.add])  # type: ignore[arg-type]
+    builder.add_node("a", lambda values: [1]).add_edge(START, "a")
+    graph = builder.compile()
+    for schema, title in ((graph.get_input_jsonschema(), "LangGraphInput"), (graph.get_output_jsonschema(), "LangGraphOutput")):
+        assert schema == {"default": None, "items": {"type": "integer"}, "title": title, "type": "array"}
