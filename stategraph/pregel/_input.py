@@ -60,6 +60,9 @@ class InputMixin:
         has_state = bool(self.versions)
         resumes = isinstance(input, Command) and input.resume is not None
         time_traveling = self._is_time_traveling(resumes)
+        # A replay reruns the tasks that finished there (a fork gives them new ids; a replay in
+        # place of an update checkpoint must not hand their saved writes back either).
+        self.reruns_finished = time_traveling or self.addressed_superseded
         if time_traveling:
             # Replaying an old checkpoint: its saved answers (the tasks' and the run-wide one)
             # are stale, so every interrupt() fires again instead of returning them.

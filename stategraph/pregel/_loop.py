@@ -114,6 +114,7 @@ class PregelLoop(InputMixin, PlanMixin, PersistMixin, ErrorHandlerMixin, NodeCac
         # A run addressed at a checkpoint the thread has moved past (set when loading): its
         # finished tasks run again instead of handing back their saved writes, as in LangGraph.
         self.addressed_superseded = False
+        self.reruns_finished = False  # set by start(): a replay reruns finished tasks
         # Shared by every subgraph run of a replay (see ``SubgraphReplay``); None otherwise.
         self.replay: Any = None
         recursion_limit = config.get("recursion_limit", graph.recursion_limit)

@@ -114,7 +114,7 @@ class PlanMixin:
                 continue
             if channel == RESUME:
                 task.resume_values = list(value)
-            elif channel not in SUCCESS_SKIP and not self.addressed_superseded:
+            elif channel not in SUCCESS_SKIP and not self.reruns_finished:
                 task.done = task.restored = True
                 if channel != NO_WRITES:
                     task.writes.append((channel, value))

@@ -90,3 +90,30 @@ def test_an_exit_durability_run_leaves_the_triggers_older_checkpoints_read(check
 
     assert graph.get_state(paused.config).next == ("b",)
     assert graph.invoke(None, paused.config, durability="exit") == {"log": ["in", "a", "b"]}
+
+
+def test_replaying_an_update_checkpoint_in_place_asks_its_answered_questions_again(checkpointer: Any) -> None:
+    from stategraph.types import interrupt
+
+    subgraph = (
+        StateGraph(Log)
+        .add_node("a", lambda s: {"log": [f"a:{interrupt('a')}"]})
+        .add_node("b", lambda s: {"log": [f"b:{interrupt('b')}"]})
+        .add_edge(START, "a")
+        .add_edge(START, "b")
+        .compile(checkpointer=True)
+    )
+    graph = StateGraph(Log).add_node("sub", subgraph).add_edge(START, "sub").compile(checkpointer=checkpointer)
+    config = thread()
+
+    def subgraph_head() -> dict:
+        return graph.get_state(config, subgraphs=True).tasks[0].state.config
+
+    graph.invoke({"log": []}, config)
+    graph.update_state(subgraph_head(), {"log": ["u"]}, as_node="__start__")
+    asked = graph.invoke(None, config)["__interrupt__"]
+    first = next(i for i in asked if i.value == "a")
+    graph.invoke(Command(resume={first.id: "yes"}), config)
+
+    replayed = graph.invoke(None, subgraph_head())
+    assert sorted(i.value for i in replayed["__interrupt__"]) == ["a", "b"]
