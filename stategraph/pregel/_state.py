@@ -6,6 +6,8 @@ next step, and therefore ``next`` and ``tasks``, is computed exactly as a run wo
 
 from __future__ import annotations
 
+import copy
+
 from typing import Any, AsyncIterator, Iterator, Optional, Sequence
 
 from stategraph._context import current_task
@@ -131,7 +133,7 @@ class StateMethods:
                 task.writes = [w for w in status.output if w[0] != NO_WRITES]
                 done.append(task)
             apply_writes(loop.target, done)
-        values = loop._read_stream_values()
+        values = _detached(loop._read_stream_values())
         pregel_tasks = []
         for task in tasks:
             status = statuses.get(task.id, NOT_STARTED)
@@ -493,6 +495,17 @@ class StateMethods:
                 "the update comes from."
             )
         return last_seen[-1][1]
+
+
+def _detached(values: Any) -> Any:
+    """A snapshot's values as the caller's own: savers keep recently read and written values
+    in memory, shared with runs, so a message edited in place before ``update_state`` (the
+    review-a-tool-call pattern) must not change what the thread, or the model that made the
+    message, holds."""
+    try:
+        return copy.deepcopy(values)
+    except Exception:  # noqa: BLE001 - a value that cannot be copied is shown as it is
+        return values
 
 
 def _latest(config: dict[str, Any]) -> dict[str, Any]:

@@ -463,3 +463,23 @@ async def test_an_async_update_runs_the_nodes_async_conditional_edge(checkpointe
     assert await graph.ainvoke(None, config) == {"x": ["edit", "b"]}
     with pytest.raises(TypeError, match="async"):
         graph.update_state(config, {"x": ["sync"]}, as_node="a")
+
+
+def test_editing_a_snapshots_value_in_place_changes_nothing_saved_or_made(checkpointer: Any) -> None:
+    made = {"item": {"query": "original"}}
+
+    class Box(TypedDict):
+        items: Annotated[list, operator.add]
+
+    builder = StateGraph(Box).add_node("make", lambda state: {"items": [made["item"]]})
+    graph = builder.add_edge(START, "make").compile(checkpointer=checkpointer)
+    config = thread()
+    graph.invoke({"items": []}, config)
+    before = graph.get_state(config)
+
+    before.values["items"][0]["query"] = "edited"  # the review-a-tool-call pattern...
+    graph.update_state(config, {"items": [{"query": "appended"}]})  # ...then an update
+
+    assert made["item"] == {"query": "original"}  # what the node made is its own
+    assert graph.get_state(before.config).values == {"items": [{"query": "original"}]}
+    assert graph.get_state(config).values == {"items": [{"query": "original"}, {"query": "appended"}]}
