@@ -6,6 +6,7 @@ Used only when the run's config carries callbacks (tracing, ``astream_events``, 
 
 from __future__ import annotations
 
+import copy
 import sys
 from typing import Any, Optional
 
@@ -62,7 +63,12 @@ async def astart_graph_run(config: dict[str, Any], name: str, input: Any) -> Opt
 
 
 def start_task_run(
-    config: dict[str, Any], name: str, input: Any, step: int, caller_callbacks: Any = None
+    config: dict[str, Any],
+    name: str,
+    input: Any,
+    step: int,
+    caller_callbacks: Any = None,
+    recorded: Any = None,
 ) -> Optional[Any]:
     """Report a node run's start, as LangGraph lays it out: the run is tagged
     ``graph:step:<n>``, and the node body's own runs (models, tools) are its children tagged
@@ -75,15 +81,25 @@ def start_task_run(
     manager = _configure(config, is_async=False)
     if caller_callbacks is None:
         manager.add_tags([f"graph:step:{step}"], inherit=False)
-    run = manager.on_chain_start(
-        None, input, name=config.pop("run_name", None) or name, run_id=config.pop("run_id", None)
-    )
+    name, run_id = config.pop("run_name", None) or name, config.pop("run_id", None)
+    if recorded is None:
+        run = manager.on_chain_start(None, input, name=name, run_id=run_id)
+    else:
+        handlers, tracers = _split_tracers(manager)
+        run = handlers.on_chain_start(None, input, name=name, run_id=run_id)
+        tracers.on_chain_start(None, recorded, name=name, run_id=run.run_id)
+        run.handlers = manager.handlers
     config["callbacks"] = run.get_child("seq:step:1")
     return run
 
 
 async def astart_task_run(
-    config: dict[str, Any], name: str, input: Any, step: int, caller_callbacks: Any = None
+    config: dict[str, Any],
+    name: str,
+    input: Any,
+    step: int,
+    caller_callbacks: Any = None,
+    recorded: Any = None,
 ) -> Optional[Any]:
     if caller_callbacks is not None:
         config["callbacks"] = caller_callbacks
@@ -92,33 +108,69 @@ async def astart_task_run(
     manager = _configure(config, is_async=True)
     if caller_callbacks is None:
         manager.add_tags([f"graph:step:{step}"], inherit=False)
-    run = await manager.on_chain_start(
-        None, input, name=config.pop("run_name", None) or name, run_id=config.pop("run_id", None)
-    )
+    name, run_id = config.pop("run_name", None) or name, config.pop("run_id", None)
+    if recorded is None:
+        run = await manager.on_chain_start(None, input, name=name, run_id=run_id)
+    else:
+        handlers, tracers = _split_tracers(manager)
+        run = await handlers.on_chain_start(None, input, name=name, run_id=run_id)
+        # Tracers start last: a cancellation before then leaves no tracer run open.
+        await tracers.on_chain_start(None, recorded, name=name, run_id=run.run_id)
+        run.handlers = manager.handlers
     config["callbacks"] = run.get_child("seq:step:1")
     return run
 
 
-def end_task_run(run: Any, output: Any, error: Optional[BaseException]) -> None:
+def _split_tracers(manager: Any) -> tuple[Any, Any]:
+    """``manager`` for the handlers that see a node's real payloads, and for the tracers, which
+    record what its TracePolicy makes of them. The streams a caller reads (``astream_events``,
+    ``astream_log``) are built by tracers too, and see the real payloads."""
+    from langchain_core.tracers.base import AsyncBaseTracer, BaseTracer
+    from langchain_core.tracers._streaming import _StreamingCallbackHandler
+
+    def records(handler: Any) -> bool:
+        return isinstance(handler, (BaseTracer, AsyncBaseTracer)) and (
+            _StreamingCallbackHandler not in type(handler).__mro__
+        )
+
+    handlers, tracers = copy.copy(manager), copy.copy(manager)
+    tracers.handlers = [h for h in manager.handlers if records(h)]
+    handlers.handlers = [h for h in manager.handlers if not records(h)]
+    return handlers, tracers
+
+
+def end_task_run(run: Any, output: Any, error: Optional[BaseException], recorded: Any = None) -> None:
     """Report a node run's end; streaming handlers (``astream_events``) first get its output
-    as the run's one stream chunk."""
+    as the run's one stream chunk. Tracers get ``recorded`` instead, when given."""
     if run is None:
         return
     if error is None:
         for handler in _streaming_handlers(run):
             for _ in handler.tap_output_iter(run.run_id, iter((output,))):
                 pass
-    end_run(run, output, error)
+    if recorded is None or error is not None:
+        end_run(run, output, error)
+        return
+    handlers, tracers = _split_tracers(run)
+    tracers.on_chain_end(recorded)
+    handlers.on_chain_end(output)
 
 
-async def aend_task_run(run: Any, output: Any, error: Optional[BaseException]) -> None:
+async def aend_task_run(
+    run: Any, output: Any, error: Optional[BaseException], recorded: Any = None
+) -> None:
     if run is None:
         return
     if error is None:
         for handler in _streaming_handlers(run):
             async for _ in handler.tap_output_aiter(run.run_id, _one(output)):
                 pass
-    await aend_run(run, output, error)
+    if recorded is None or error is not None:
+        await aend_run(run, output, error)
+        return
+    handlers, tracers = _split_tracers(run)
+    await tracers.on_chain_end(recorded)  # first: an end that starts is not cancelled midway
+    await handlers.on_chain_end(output)
 
 
 async def _one(value: Any) -> Any:
@@ -126,9 +178,13 @@ async def _one(value: Any) -> Any:
 
 
 def _streaming_handlers(run: Any) -> list[Any]:
+    """The streams a caller reads (``astream_events``, ``astream_log``): the handlers that
+    declare themselves streaming ones. A handler of the user's that merely has tap methods is
+    not tapped, as in LangGraph (it gets the run's start and end)."""
     from langchain_core.tracers._streaming import _StreamingCallbackHandler
 
-    return [h for h in run.handlers if isinstance(h, _StreamingCallbackHandler)]
+    # Declared as one (the protocol is in its bases), not only shaped like one.
+    return [h for h in run.handlers if _StreamingCallbackHandler in type(h).__mro__]
 
 
 def branch_run(node_run: Any, index: int, name: str, input: Any) -> Any:

@@ -130,26 +130,30 @@ def _failed(task: Task, error: BaseException, attempt: int, policies: Any) -> Op
 def run_task(loop: Any, task: Task, context: TaskContext) -> None:
     """Run one task to completion (success, interrupt or error) on this thread."""
     if loop.callbacks_enabled and not task.node.hidden:
-        run = start_task_run(context.config, task.name, _traced_input(task), loop.step, task.caller_callbacks)
+        payload, recorded = _traced_input(task)
+        run = start_task_run(context.config, task.name, payload, loop.step, task.caller_callbacks, recorded)
         context.trace_run = run
         try:
             _run_task(loop, task, context)
         except BaseException as error:
             end_task_run(run, None, error)
             raise
-        end_task_run(run, _traced_output(task, context), task.error or _interrupt_error(task))
+        output, recorded = _traced_output(task, context)
+        end_task_run(run, output, task.error or _interrupt_error(task), recorded)
         return
     _run_task(loop, task, context)
 
 
-def _traced_input(task: Task) -> Any:
+def _traced_input(task: Task) -> tuple[Any, Any]:
+    """A node run's input for callback handlers, and what tracers record of it (None: the
+    same; a TracePolicy's ``process_inputs`` applies to tracers only, as in LangGraph)."""
     value = task.input
     if task.is_call:
         value = _bound_arguments(task)  # a @task call: its arguments by name, as LangGraph's
     policy = task.node.trace_policy
     if policy is not None and policy.process_inputs is not None:
-        return _processed(policy.process_inputs, value, task)
-    return value
+        return value, _processed(policy.process_inputs, value, task)
+    return value, None
 
 
 def _bound_arguments(task: Task) -> Any:
@@ -162,13 +166,13 @@ def _bound_arguments(task: Task) -> Any:
     return dict(bound.arguments)
 
 
-def _traced_output(task: Task, context: TaskContext) -> Any:
+def _traced_output(task: Task, context: TaskContext) -> tuple[Any, Any]:
     # The run's outputs are what the node returned (a Command, None, ...), as in LangGraph.
     output = context.trace_output
     policy = task.node.trace_policy
     if policy is not None and policy.process_outputs is not None:
-        return _processed(policy.process_outputs, output, task)
-    return output
+        return output, _processed(policy.process_outputs, output, task)
+    return output, None
 
 
 def _processed(processor: Any, value: Any, task: Task) -> Any:
@@ -232,14 +236,18 @@ def _run_task(loop: Any, task: Task, context: TaskContext) -> None:
 async def arun_task(loop: Any, task: Task, context: TaskContext) -> None:
     """Run one task to completion on the event loop (sync bodies go to a worker thread)."""
     if loop.callbacks_enabled and not task.node.hidden:
-        run = await astart_task_run(context.config, task.name, _traced_input(task), loop.step, task.caller_callbacks)
+        payload, recorded = _traced_input(task)
+        run = await astart_task_run(
+            context.config, task.name, payload, loop.step, task.caller_callbacks, recorded
+        )
         context.trace_run = run
         try:
             await _arun_task(loop, task, context)
         except BaseException as error:
             await aend_task_run(run, None, error)
             raise
-        await aend_task_run(run, _traced_output(task, context), task.error or _interrupt_error(task))
+        output, recorded = _traced_output(task, context)
+        await aend_task_run(run, output, task.error or _interrupt_error(task), recorded)
         return
     await _arun_task(loop, task, context)
 

@@ -166,24 +166,44 @@ def test_nodes_in_a_subgraph_report_their_own_namespace() -> None:
     assert inner_start["run_id"] in leaf_start["parent_ids"]
 
 
-def test_a_trace_policy_changes_only_what_the_node_run_records() -> None:
-    seen: list[Any] = []
+def test_a_trace_policy_changes_only_what_tracers_record_of_the_node_run() -> None:
+    from langchain_core.callbacks import BaseCallbackHandler
+    from langchain_core.tracers.base import BaseTracer
+
+    class Recorder(BaseTracer):
+        def __init__(self) -> None:
+            super().__init__()
+            self.recorded: list[Any] = []
+
+        def _persist_run(self, run: Any) -> None:
+            pass
+
+        def _end_trace(self, run: Any) -> None:
+            if run.name == "node":
+                self.recorded.append((run.inputs, run.outputs))
+            super()._end_trace(run)
+
+    class Watcher(BaseCallbackHandler):
+        def __init__(self) -> None:
+            self.seen: list[Any] = []
+
+        def on_chain_start(self, serialized: Any, inputs: Any, **kwargs: Any) -> None:
+            if kwargs.get("name") == "node":
+                self.seen.append(inputs["messages"][-1].content)
 
     def node(state: MessagesState) -> dict[str, Any]:
-        seen.append(state["messages"][-1].content)
         return {"messages": [AIMessage("reply", id="r1")]}
 
     policy = TracePolicy(process_inputs=omit_payload, process_outputs=lambda out: {"count": len(out["messages"])})
     graph = StateGraph(MessagesState).add_node("node", node, trace_policy=policy).add_edge(START, "node").compile()
+    recorder, watcher = Recorder(), Watcher()
+    graph.invoke({"messages": [("user", "secret question")]}, {"callbacks": [recorder, watcher]})
+    assert recorder.recorded == [({}, {"count": 1})]  # what the trace keeps
+    assert watcher.seen == ["secret question"]  # other handlers get the real payloads
+
     events = collect(graph, {"messages": [("user", "secret question")]})
     start = next(e for e in events if e["event"] == "on_chain_start" and e["name"] == "node")
-    end = next(e for e in events if e["event"] == "on_chain_end" and e["name"] == "node")
-    assert start["data"]["input"] == {}
-    assert end["data"]["output"] == {"count": 1}
-    assert seen == ["secret question"]  # the node itself got the real input
-    final = next(e for e in events if e["event"] == "on_chain_end" and e["name"] == "LangGraph")
-    assert final["data"]["output"]["messages"][-1].content == "reply"
-
+    assert start["data"]["input"]["messages"][-1].content == "secret question"  # a caller's own stream
 
 def test_a_failing_trace_policy_processor_records_the_value_as_is() -> None:
     def boom(_: Any) -> Any:
@@ -262,3 +282,34 @@ def test_a_node_run_records_what_the_node_returned() -> None:
     ends = {e["name"]: e["data"]["output"] for e in collect(graph, {"x": []}) if e["event"] == "on_chain_end"}
     assert ends["a"].update == {"x": ["a"]} and ends["a"].goto == "b"
     assert ends["b"] is None
+
+
+def test_a_handler_with_tap_methods_gets_a_node_runs_start_and_end_only() -> None:
+    from langchain_core.callbacks import BaseCallbackHandler
+
+    class Tapper(BaseCallbackHandler):
+        def __init__(self) -> None:
+            self.node_run: Any = None
+            self.payloads: list[Any] = []
+
+        def tap_output_iter(self, run_id: Any, output: Any) -> Any:
+            for chunk in output:
+                self.payloads.append(("tap", chunk))
+                yield chunk
+
+        def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: Any, **kwargs: Any) -> None:
+            if kwargs.get("name") == "node":
+                self.node_run = run_id
+                self.payloads.append(("start", inputs))
+
+        def on_chain_end(self, outputs: Any, *, run_id: Any, **kwargs: Any) -> None:
+            if run_id == self.node_run:
+                self.payloads.append(("end", outputs))
+
+    class Count(TypedDict):
+        n: int
+
+    graph = StateGraph(Count).add_node("node", lambda s: {"n": s["n"] + 1}).add_edge(START, "node").compile()
+    tapper = Tapper()
+    assert graph.invoke({"n": 1}, {"callbacks": [tapper]}) == {"n": 2}
+    assert tapper.payloads == [("start", {"n": 1}), ("end", {"n": 2})]
