@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
 import warnings
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import lru_cache
 from typing import (
     Any,

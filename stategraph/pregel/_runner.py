@@ -16,9 +16,9 @@ from typing import Any, Optional
 from stategraph._context import TaskContext, current_task
 from stategraph._constants import NS_END, NS_SEP, RESUME
 from stategraph.errors import (
-    NodeCancelledError,
     GraphBubbleUp,
     GraphInterrupt,
+    NodeCancelledError,
     ParentCommand,
 )
 from stategraph.pregel._callbacks import (
