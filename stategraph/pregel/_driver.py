@@ -28,6 +28,7 @@ from stategraph.pregel._group_writer import group_writer
 from stategraph.pregel._lifecycle import adeliver, deliver, graph_handlers
 from stategraph.pregel._loop import PregelLoop
 from stategraph.pregel._node import Task
+from stategraph.pregel._persist import latest_config, moved_past
 from stategraph.pregel._runner import arun_task, run_task
 
 _WAKE = object()
@@ -182,12 +183,6 @@ async def _acall_saver(saver: Any, call: tuple[Any, ...]) -> None:
         await acall_put_writes(saver, config, writes, task_id, path)
 
 
-def _latest_of(config: dict[str, Any]) -> dict[str, Any]:
-    """The config of the thread's latest checkpoint in the same namespace."""
-    configurable = {k: v for k, v in config["configurable"].items() if k != "checkpoint_id"}
-    return {"configurable": configurable}
-
-
 def _load_sync(loop: PregelLoop, saver: Any) -> Any:
     if saver is None:
         return None
@@ -195,8 +190,7 @@ def _load_sync(loop: PregelLoop, saver: Any) -> Any:
     if before is None:
         saved = saver.get_tuple(config)
         if saved is not None and loop.requested_checkpoint_id and not loop.is_nested:
-            latest = saver.get_tuple(_latest_of(config))
-            loop.addressed_superseded = latest is not None and latest.checkpoint["id"] != saved.checkpoint["id"]
+            loop.addressed_superseded = moved_past(saved, saver.get_tuple(latest_config(config)))
         return saved
     bound = {"configurable": {"checkpoint_id": before}}
     return next(iter(saver.list(config, before=bound, limit=1)), None)
@@ -209,8 +203,7 @@ async def _load_async(loop: PregelLoop, saver: Any) -> Any:
     if before is None:
         saved = await saver.aget_tuple(config)
         if saved is not None and loop.requested_checkpoint_id and not loop.is_nested:
-            latest = await saver.aget_tuple(_latest_of(config))
-            loop.addressed_superseded = latest is not None and latest.checkpoint["id"] != saved.checkpoint["id"]
+            loop.addressed_superseded = moved_past(saved, await saver.aget_tuple(latest_config(config)))
         return saved
     async for saved in saver.alist(config, before={"configurable": {"checkpoint_id": before}}, limit=1):
         return saved

@@ -33,6 +33,7 @@ from stategraph.pregel._output import StreamShape, invoke_output
 from stategraph.pregel._schemas import SchemaMethods
 from stategraph.pregel._setup import EAGER_MODES, RunSetup, merge_configs, resolve_durability
 from stategraph.pregel._state import StateMethods
+from stategraph.pregel._updates import UpdateMethods
 from stategraph.types import Command, Interrupt, Send
 from stategraph.typing import ContextT, InputT, OutputT, StateT
 
@@ -45,6 +46,7 @@ DEFAULT_RECURSION_LIMIT = int(
 class Pregel(
     RunSetup,
     StateMethods,
+    UpdateMethods,
     BatchMethods,
     EventMethods,
     SchemaMethods,

@@ -65,6 +65,17 @@ def run_checkpoint_config(
     return {"configurable": configurable}
 
 
+def latest_config(config: dict[str, Any]) -> dict[str, Any]:
+    """The config of the thread's latest checkpoint in the same namespace."""
+    configurable = {k: v for k, v in config["configurable"].items() if k != "checkpoint_id"}
+    return {**config, "configurable": configurable}
+
+
+def moved_past(saved: Any, latest: Any) -> bool:
+    """Whether the thread has a checkpoint newer than ``saved`` (``latest`` is its newest)."""
+    return latest is not None and latest.checkpoint["id"] != saved.checkpoint["id"]
+
+
 class PersistMixin:
     """``PregelLoop``'s checkpointing methods."""
 
