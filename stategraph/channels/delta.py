@@ -11,6 +11,7 @@ channel is read back as the current value.
 
 from __future__ import annotations
 
+import collections.abc
 import copy
 from typing import Any, Callable, Optional, Sequence
 
@@ -18,6 +19,7 @@ from typing_extensions import Self
 
 from stategraph.channels.base import MISSING, BaseChannel
 from stategraph.channels.binop import initial_value, overwrite_value
+from stategraph.channels._snapshot import _DeltaSnapshot
 from stategraph.errors import (
     EmptyChannelError,
     ErrorCode,
@@ -52,7 +54,7 @@ class DeltaChannel(BaseChannel[Any, Any, Any]):
     ) -> None:
         if not isinstance(snapshot_frequency, int) or snapshot_frequency <= 0:
             raise ValueError(f"snapshot_frequency must be a positive int, got {snapshot_frequency}")
-        super().__init__(list if typ is None else typ, key)
+        super().__init__(list if typ is None else _concrete(typ), key)
         self.typ_given = typ is not None
         self.reducer = reducer
         self.snapshot_frequency = snapshot_frequency
@@ -61,7 +63,7 @@ class DeltaChannel(BaseChannel[Any, Any, Any]):
     def with_field_type(self, typ: Any) -> None:
         """Adopt the annotated field's type, unless one was given explicitly."""
         if not self.typ_given:
-            self.typ = typ
+            self.typ = _concrete(typ)
 
     def __eq__(self, other: object) -> bool:
         return (
@@ -91,9 +93,8 @@ class DeltaChannel(BaseChannel[Any, Any, Any]):
         if checkpoint is MISSING or checkpoint is None:
             new.value = self._start()
         else:
-            # A LangGraph snapshot wrapper holds the value in ``.value``.
-            is_snapshot = type(checkpoint).__name__ == "_DeltaSnapshot"
-            new.value = checkpoint.value if is_snapshot else checkpoint
+            # A plain value is what a reducer channel stored before the key became a DeltaChannel.
+            new.value = checkpoint.value if isinstance(checkpoint, _DeltaSnapshot) else checkpoint
         return new
 
     def update(self, values: Sequence[Any]) -> bool:
@@ -151,3 +152,21 @@ class DeltaChannel(BaseChannel[Any, Any, Any]):
 
     def checkpoint(self) -> Any:
         return self.value
+
+
+_ABSTRACT = {
+    collections.abc.Sequence: list,
+    collections.abc.MutableSequence: list,
+    collections.abc.Set: set,
+    collections.abc.MutableSet: set,
+    collections.abc.Mapping: dict,
+    collections.abc.MutableMapping: dict,
+}
+
+
+def _concrete(typ: Any) -> Any:
+    """The value type as LangGraph reports it: an abstract collection becomes its builtin."""
+    try:
+        return _ABSTRACT.get(typ, typ)
+    except TypeError:  # an unhashable annotation
+        return typ

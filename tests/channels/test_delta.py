@@ -8,7 +8,14 @@ from typing import Annotated, Any
 import pytest
 from typing_extensions import TypedDict
 
+from collections.abc import MutableMapping, Sequence
+from collections.abc import Set as AbstractSet
+
+from langchain_core.messages import HumanMessage
+
 from stategraph.channels import DeltaChannel
+from stategraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+from stategraph.checkpoint.serde.types import _DeltaSnapshot
 from stategraph.channels.base import MISSING
 from stategraph.checkpoint.memory import InMemorySaver
 from stategraph.checkpoint.sqlite import SqliteSaver
@@ -79,10 +86,6 @@ def test_overwrite_replaces_the_value_and_two_in_one_step_are_refused() -> None:
 
 
 def test_stored_values_read_back_in_each_form() -> None:
-    class _DeltaSnapshot:  # LangGraph's snapshot blob: the value under ``.value``
-        def __init__(self, value: Any) -> None:
-            self.value = value
-
     channel = DeltaChannel(extend)
     assert channel.from_checkpoint(None).get() == []
     assert channel.from_checkpoint(["plain"]).get() == ["plain"]
@@ -90,6 +93,37 @@ def test_stored_values_read_back_in_each_form() -> None:
     copied = channel.from_checkpoint([1]).copy()
     copied.update([[2]])
     assert copied.get() == [1, 2] and channel.from_checkpoint([1]).get() == [1]
+
+
+def test_a_snapshot_survives_every_saver_serializer(tmp_path: Any) -> None:
+    serde = JsonPlusSerializer()
+    snapshot = _DeltaSnapshot([HumanMessage("hi", id="m1"), ("a", 1)])
+    restored = serde.loads_typed(serde.dumps_typed({"items": snapshot}))["items"]
+    assert type(restored) is _DeltaSnapshot and restored == snapshot
+    assert DeltaChannel(extend).from_checkpoint(restored).get() == snapshot.value
+    # A snapshot stored as a channel value reads back as one.
+    with SqliteSaver.from_conn_string(str(tmp_path / "s.db")) as saver:
+        config = {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
+        checkpoint = {
+            "v": 4, "id": "1ef0", "ts": "", "channel_values": {"items": snapshot},
+            "channel_versions": {"items": 1}, "versions_seen": {}, "updated_channels": None,
+        }
+        saver.put(config, checkpoint, {"source": "loop", "step": 0}, {"items": 1})
+        stored = saver.get_tuple(config).checkpoint["channel_values"]["items"]
+    assert type(stored) is _DeltaSnapshot and stored == snapshot
+
+
+def test_abstract_value_types_are_reported_as_their_builtins() -> None:
+    assert DeltaChannel(extend, Sequence).ValueType is list
+    assert DeltaChannel(extend, MutableMapping).UpdateType is dict
+    assert DeltaChannel(extend, AbstractSet).from_checkpoint(None).get() == set()
+
+    class Tags(TypedDict):
+        tags: Annotated[Sequence, DeltaChannel(extend)]
+
+    graph = StateGraph(Tags).add_node("n", lambda s: {"tags": ["a"]}).add_edge(START, "n").compile()
+    assert graph.channels["tags"].ValueType is list
+    assert graph.invoke({"tags": ["x"]}) == {"tags": ["x", "a"]}
 
 
 def test_snapshot_frequency_must_be_positive() -> None:

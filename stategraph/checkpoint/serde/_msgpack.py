@@ -1,4 +1,5 @@
-"""msgpack with two extension types: tuples, and instances of registered types.
+"""msgpack with three extension types: tuples, instances of registered types, and
+``DeltaChannel`` snapshots (a wrapped value, under LangGraph's code for them).
 
 An instance is stored as ``[key, state]``; reading it looks ``key`` up through the resolver it
 was given (the registry plus the serializer's allow-list) and refuses anything else. Stored
@@ -18,12 +19,14 @@ from typing import Any, Callable
 import ormsgpack
 
 from stategraph.checkpoint.serde._codecs import TypeCodec, class_key, class_kind
+from stategraph.channels._snapshot import _DeltaSnapshot
 from stategraph.errors import DeserializationError, SerializationError
 
-__all__ = ["EXT_OBJECT", "EXT_TUPLE", "MsgpackCodec"]
+__all__ = ["EXT_DELTA_SNAPSHOT", "EXT_OBJECT", "EXT_TUPLE", "MsgpackCodec"]
 
 EXT_TUPLE = 1
 EXT_OBJECT = 2
+EXT_DELTA_SNAPSHOT = 7  # LangGraph's code for the same wrapper
 
 _PACK_OPTIONS = (
     ormsgpack.OPT_NON_STR_KEYS
@@ -92,6 +95,8 @@ class MsgpackCodec:
         cls = type(obj)
         if cls is tuple:
             return ormsgpack.Ext(EXT_TUPLE, self._pack(list(obj)))
+        if cls is _DeltaSnapshot:
+            return ormsgpack.Ext(EXT_DELTA_SNAPSHOT, self._pack(obj.value))
         try:
             codec = self._codec_for_class(cls)
         except Exception as error:
@@ -123,6 +128,8 @@ class MsgpackCodec:
                 return tuple(self._unpack(data))
             if code == EXT_OBJECT:
                 return self._rebuild(self._unpack(data))
+            if code == EXT_DELTA_SNAPSHOT:
+                return _DeltaSnapshot(self._unpack(data))
             raise DeserializationError(
                 f"Stored bytes use msgpack extension type {code}, which stategraph does not "
                 "write; refusing to interpret them (they may come from another serializer "

@@ -23,7 +23,7 @@ from stategraph.checkpoint.serde._codecs import (
     class_kind,
     codec_for_class,
 )
-from stategraph.checkpoint.serde._msgpack import MsgpackCodec
+from stategraph.checkpoint.serde._msgpack import EXT_DELTA_SNAPSHOT, MsgpackCodec
 from stategraph.checkpoint.serde._registry import REGISTRY
 from stategraph.checkpoint.serde.event_hooks import emit_serde_event
 from stategraph.errors import DeserializationError, InvalidModuleError, SerializationError
@@ -43,8 +43,9 @@ __all__ = [
 ]
 
 # LangGraph's msgpack extension codes, under its names, for code that builds or inspects its
-# payloads. stategraph writes its own two codes (a tuple, a registered object); a payload using
-# codes 3-7 is refused on read rather than turned into a constructor or method call.
+# payloads. stategraph writes its own codes (1: a tuple, 2: a registered object) and LangGraph's
+# 7, a DeltaChannel snapshot, which wraps a value and calls nothing; a payload using codes 3-6
+# is refused on read rather than turned into a constructor or method call.
 EXT_CONSTRUCTOR_SINGLE_ARG = 0
 EXT_CONSTRUCTOR_POS_ARGS = 1
 EXT_CONSTRUCTOR_KW_ARGS = 2
@@ -52,7 +53,6 @@ EXT_METHOD_SINGLE_ARG = 3
 EXT_PYDANTIC_V1 = 4
 EXT_PYDANTIC_V2 = 5
 EXT_NUMPY_ARRAY = 6
-EXT_DELTA_SNAPSHOT = 7
 
 # True, or entries: a class, a (module, name) tuple, or a module name (all its classes).
 AllowedMsgpackModules = Union[bool, Iterable[Union[type, tuple[str, ...], str]], None]

@@ -11,6 +11,7 @@ from typing import Any, Protocol, Sequence, TypeVar, runtime_checkable
 from typing_extensions import Self
 
 from stategraph._constants import ERROR, INTERRUPT, RESUME, SCHEDULED, TASKS
+from stategraph.channels._snapshot import _DeltaSnapshot as _DeltaSnapshot
 
 __all__ = [
     "ERROR",
@@ -59,3 +60,4 @@ class SendProtocol(Protocol):
     def __repr__(self) -> str: ...
 
     def __eq__(self, value: object) -> bool: ...
+

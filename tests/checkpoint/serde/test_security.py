@@ -10,8 +10,9 @@ from typing import Any
 import ormsgpack
 import pytest
 
-from stategraph.checkpoint.serde._msgpack import EXT_OBJECT, EXT_TUPLE
+from stategraph.checkpoint.serde._msgpack import EXT_DELTA_SNAPSHOT, EXT_OBJECT, EXT_TUPLE
 from stategraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+from stategraph.checkpoint.serde.types import _DeltaSnapshot
 from stategraph.checkpoint.sqlite import SqliteSaver
 from stategraph.errors import DeserializationError
 
@@ -46,8 +47,8 @@ CRAFTED = [
     object_payload("subprocess:Popen", [["echo", "pwned"]]),
     object_payload("builtins:eval", "__import__('os').system('echo pwned')"),
     object_payload("os:system", ["echo", "pwned"]),
-    # Extension codes LangGraph uses for constructors and methods; ours are 1 and 2 only.
-    *[langgraph_style_payload(code) for code in (0, 3, 4, 5, 6, 7)],
+    # Extension codes LangGraph uses for constructors and methods; ours are 1, 2 and 7 only.
+    *[langgraph_style_payload(code) for code in (0, 3, 4, 5, 6)],
     langgraph_style_payload(EXT_OBJECT),
 ]
 
@@ -86,6 +87,14 @@ def test_a_refusal_names_the_type_and_how_to_allow_it() -> None:
 def test_a_tuple_extension_only_ever_builds_a_tuple(system_calls: list[Any]) -> None:
     crafted = langgraph_style_payload(EXT_TUPLE)
     assert JsonPlusSerializer().loads_typed(("msgpack", crafted)) == ("os", "system", "echo pwned")
+    assert system_calls == []
+
+
+def test_a_delta_snapshot_extension_only_ever_wraps_data(system_calls: list[Any]) -> None:
+    crafted = langgraph_style_payload(EXT_DELTA_SNAPSHOT)
+    restored = JsonPlusSerializer().loads_typed(("msgpack", crafted))
+    assert restored == _DeltaSnapshot(["os", "system", "echo pwned"])
+    assert type(restored) is _DeltaSnapshot
     assert system_calls == []
 
 
