@@ -80,6 +80,7 @@ def channel_for(key: str, annotation: Any) -> BaseChannel | type | None:
     annotation = _strip_wrappers(annotation)
     if get_origin(annotation) is Annotated:
         base, *metadata = get_args(annotation)
+        base = _strip_wrappers(base)  # Annotated[NotRequired[list], ...]: the value is a list
         for item in metadata:
             if isinstance(item, BaseChannel):
                 item.key = key

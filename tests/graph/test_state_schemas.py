@@ -97,6 +97,30 @@ def test_abstract_and_optional_reducer_types() -> None:
     assert graph.invoke({"maybe": ["first"]}) == {"seq": ["a"], "maybe": ["first"]}
 
 
+def test_required_markers_inside_annotated_do_not_hide_the_value_type() -> None:
+    from typing_extensions import NotRequired, Required
+
+    from stategraph.channels import DeltaChannel
+
+    def extend(current: list, batches: list) -> list:
+        return current + [item for batch in batches for item in batch]
+
+    class S(TypedDict):
+        log: Annotated[NotRequired[list], DeltaChannel(extend)]
+        tags: Annotated[Required[list], operator.add]
+
+    graph = (
+        StateGraph(S)
+        .add_node("a", lambda s: {"log": ["a"], "tags": ["t"]})
+        .add_edge(START, "a")
+        .compile()
+    )
+    assert graph.channels["log"].ValueType is list
+    assert graph.channels["tags"].ValueType is list
+    # Both start from an empty list: the reducers never see None.
+    assert graph.invoke({}) == {"log": ["a"], "tags": ["t"]}
+
+
 def test_custom_reducer_folds_writes() -> None:
     def keep_max(left: int, right: int) -> int:
         return max(left, right)
