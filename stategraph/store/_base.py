@@ -13,7 +13,7 @@ from typing import Any, Literal, Optional, Union, cast
 
 from stategraph.store._config import TTLConfig
 from stategraph.store._item import Item, SearchItem
-from stategraph.store._namespaces import validate_namespace
+from stategraph.store._namespaces import validate_labels, validate_namespace
 from stategraph.store._ops import (
     GetOp,
     ListNamespacesOp,
@@ -73,7 +73,13 @@ class BaseStore(ABC):
         return True
 
     def _get_op(self, namespace: tuple[str, ...], key: str, refresh_ttl: Optional[bool]) -> GetOp:
+        validate_labels(tuple(namespace))
         return GetOp(tuple(namespace), str(key), self._refresh(refresh_ttl))
+
+    @staticmethod
+    def _delete_op(namespace: tuple[str, ...], key: str) -> PutOp:
+        validate_labels(tuple(namespace))
+        return PutOp(tuple(namespace), str(key), None)
 
     def _search_op(
         self,
@@ -84,6 +90,7 @@ class BaseStore(ABC):
         offset: int,
         refresh_ttl: Optional[bool],
     ) -> SearchOp:
+        validate_labels(tuple(namespace_prefix))
         return SearchOp(
             tuple(namespace_prefix), filter, limit, offset, query, self._refresh(refresh_ttl)
         )
@@ -115,6 +122,8 @@ class BaseStore(ABC):
         limit: int,
         offset: int,
     ) -> ListNamespacesOp:
+        validate_labels(tuple(prefix or ()))
+        validate_labels(tuple(suffix or ()))
         conditions = []
         if prefix:
             conditions.append(MatchCondition(match_type="prefix", path=tuple(prefix)))
@@ -163,7 +172,7 @@ class BaseStore(ABC):
 
     def delete(self, namespace: tuple[str, ...], key: str) -> None:
         """Delete the item at ``namespace``/``key`` (nothing happens if there is none)."""
-        self.batch([PutOp(tuple(namespace), str(key), None)])
+        self.batch([self._delete_op(namespace, key)])
 
     def list_namespaces(
         self,
@@ -216,7 +225,7 @@ class BaseStore(ABC):
 
     async def adelete(self, namespace: tuple[str, ...], key: str) -> None:
         """Async ``delete``."""
-        await self.abatch([PutOp(tuple(namespace), str(key), None)])
+        await self.abatch([self._delete_op(namespace, key)])
 
     async def alist_namespaces(
         self,

@@ -12,7 +12,7 @@ from typing import Any
 from stategraph.errors import InvalidNamespaceError
 from stategraph.store._ops import ListNamespacesOp, MatchCondition
 
-__all__ = ["is_under_prefix", "list_matching_namespaces", "validate_namespace"]
+__all__ = ["is_under_prefix", "list_matching_namespaces", "validate_labels", "validate_namespace"]
 
 RESERVED_ROOT = "langgraph"
 
@@ -24,6 +24,17 @@ def validate_namespace(namespace: tuple[Any, ...]) -> None:
             "Namespace cannot be empty. Pass a tuple of one or more labels, "
             'e.g. ("memories", user_id).'
         )
+    validate_labels(namespace)
+    if namespace[0] == RESERVED_ROOT:
+        raise InvalidNamespaceError(
+            f'Root label for namespace cannot be "langgraph". Got: {namespace}. That root is '
+            "reserved for the platform; start the namespace with another label."
+        )
+
+
+def validate_labels(namespace: tuple[Any, ...]) -> None:
+    """Raise ``InvalidNamespaceError`` for a label no stored namespace can have: reads,
+    deletes and listings are refused too, as LangGraph's, so a typo is not an empty result."""
     for label in namespace:
         if not isinstance(label, str):
             raise InvalidNamespaceError(
@@ -37,16 +48,16 @@ def validate_namespace(namespace: tuple[Any, ...]) -> None:
                 "cannot contain periods ('.'). Split it into separate labels, e.g. "
                 f"{tuple(label.split('.'))!r}, or replace the periods."
             )
+        if "\x00" in label:
+            raise InvalidNamespaceError(
+                f"Invalid namespace label {label!r} found in {namespace}. Namespace labels "
+                "cannot contain NUL bytes ('\\x00'). Remove them from the label."
+            )
         if not label:
             raise InvalidNamespaceError(
                 f"Namespace labels cannot be empty strings. Got {label!r} in {namespace}. "
                 "Drop the empty label or give it a name."
             )
-    if namespace[0] == RESERVED_ROOT:
-        raise InvalidNamespaceError(
-            f'Root label for namespace cannot be "langgraph". Got: {namespace}. That root is '
-            "reserved for the platform; start the namespace with another label."
-        )
 
 
 def is_under_prefix(namespace: tuple[str, ...], prefix: tuple[str, ...]) -> bool:

@@ -112,6 +112,27 @@ async def test_put_rejects_invalid_namespaces(
     assert isinstance(raised.value, ValueError)
 
 
+@pytest.mark.parametrize("namespace", [("a.b",), ("ok", ""), ("ok", 3), ("nul\x00",)])
+async def test_reads_deletes_and_listings_refuse_labels_no_namespace_can_have(
+    store: StoreUnderTest, namespace: tuple[Any, ...]
+) -> None:
+    await store.put(("ok",), "k", {"v": 1})
+    calls = [
+        lambda: store.get(namespace, "k"),
+        lambda: store.delete(namespace, "k"),
+        lambda: store.search(namespace),
+        lambda: store.list_namespaces(prefix=namespace),
+        lambda: store.list_namespaces(suffix=namespace),
+    ]
+    for call in calls:
+        with pytest.raises(InvalidNamespaceError):
+            await call()
+    # Nothing was deleted, and valid reads (the reserved root and "*" included) still work.
+    assert (await store.get(("ok",), "k")).value == {"v": 1}
+    assert await store.get(("langgraph", "x"), "k") is None
+    assert await store.list_namespaces(prefix=("*",)) == [("ok",)]
+
+
 # -- search: prefixes, filters, paging -------------------------------------------------------
 
 
