@@ -21,6 +21,15 @@ _ABSTRACT_TO_CONCRETE = {
 }
 
 
+def concrete_type(typ: Any) -> Any:
+    """An abstract collection type as its builtin (``Sequence`` is ``list``), as LangGraph
+    reports a reducer channel's type; any other type as it is."""
+    try:
+        return _ABSTRACT_TO_CONCRETE.get(typ, typ)
+    except TypeError:  # an unhashable annotation
+        return typ
+
+
 def initial_value(typ: Any) -> Any:
     """``typ()`` when the type can be constructed with no arguments, else ``MISSING``."""
     origin = getattr(typ, "__origin__", None) or typ

@@ -11,14 +11,13 @@ channel is read back as the current value.
 
 from __future__ import annotations
 
-import collections.abc
 import copy
 from typing import Any, Callable, Optional, Sequence
 
 from typing_extensions import Self
 
 from stategraph.channels.base import MISSING, BaseChannel
-from stategraph.channels.binop import initial_value, overwrite_value
+from stategraph.channels.binop import concrete_type, initial_value, overwrite_value
 from stategraph.channels._snapshot import _DeltaSnapshot
 from stategraph.errors import (
     EmptyChannelError,
@@ -54,7 +53,7 @@ class DeltaChannel(BaseChannel[Any, Any, Any]):
     ) -> None:
         if not isinstance(snapshot_frequency, int) or snapshot_frequency <= 0:
             raise ValueError(f"snapshot_frequency must be a positive int, got {snapshot_frequency}")
-        super().__init__(list if typ is None else _concrete(typ), key)
+        super().__init__(list if typ is None else concrete_type(typ), key)
         self.typ_given = typ is not None
         self.reducer = reducer
         self.snapshot_frequency = snapshot_frequency
@@ -63,7 +62,7 @@ class DeltaChannel(BaseChannel[Any, Any, Any]):
     def with_field_type(self, typ: Any) -> None:
         """Adopt the annotated field's type, unless one was given explicitly."""
         if not self.typ_given:
-            self.typ = _concrete(typ)
+            self.typ = concrete_type(typ)
 
     def __eq__(self, other: object) -> bool:
         return (
@@ -153,20 +152,3 @@ class DeltaChannel(BaseChannel[Any, Any, Any]):
     def checkpoint(self) -> Any:
         return self.value
 
-
-_ABSTRACT = {
-    collections.abc.Sequence: list,
-    collections.abc.MutableSequence: list,
-    collections.abc.Set: set,
-    collections.abc.MutableSet: set,
-    collections.abc.Mapping: dict,
-    collections.abc.MutableMapping: dict,
-}
-
-
-def _concrete(typ: Any) -> Any:
-    """The value type as LangGraph reports it: an abstract collection becomes its builtin."""
-    try:
-        return _ABSTRACT.get(typ, typ)
-    except TypeError:  # an unhashable annotation
-        return typ
