@@ -3,7 +3,7 @@
 A single statement is its own transaction on an autocommit connection, so what it stores is
 atomic and costs one round trip without ``BEGIN``/``COMMIT`` or pipeline mode. It may hold
 several steps, of several threads (``PostgresSaver.put_batch``). Its parts are data-modifying
-``WITH`` queries fed by arrays (``unnest``); each reads from ``lock`` (the shared advisory lock
+``WITH`` queries, each fed its rows as a JSON array and their blobs as a ``bytea[]``; each reads from ``lock`` (the shared advisory lock
 of every thread written, see ``_core.THREAD_LOCK``), so none runs before the locks are held.
 
 All parts see the rows as they were when the statement began, never each other's. So a delta
@@ -14,6 +14,7 @@ shallow saver dropping its previous checkpoint) see only rows stored before this
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Tuple
@@ -35,12 +36,26 @@ _EXPIRED = (
     f"expired AS (SELECT thread_id FROM {EXPIRY_TABLE} "
     "WHERE thread_id = ANY(%(threads)b::text[]) AND expires_at <= %(now)s)"
 )
+
+
+def _rows(part: str, alias: str, columns: str) -> str:
+    """The rows of one part: its text columns from a JSON array of objects, zipped with its
+    blobs from a binary ``bytea[]`` (``ROWS FROM`` pairs them up in order).
+
+    A part is two parameters, not one array per column: psycopg dumps a list in Python, a string
+    and JSON text in C, which makes a step's statement a fifth faster to send and to read.
+    """
+    names = ", ".join(name for name, _ in (column.split() for column in columns.split(",")))
+    return (
+        f"ROWS FROM (json_to_recordset(%({part})s::json) AS ({columns}), "
+        f"unnest(%({part}_blobs)b::bytea[])) AS {alias}({names}, blob)"
+    )
+
+
 _SNAPSHOTS = f"""snapshots AS (
     INSERT INTO {_BLOBS} (thread_id, checkpoint_ns, channel, version, type, blob, base_version)
     SELECT s.thread_id, s.checkpoint_ns, s.channel, s.version, s.type, s.blob, NULL
-    FROM lock, unnest(%(s_threads)b::text[], %(s_nss)b::text[], %(s_channels)b::text[],
-                      %(s_versions)b::text[], %(s_types)b::text[], %(s_blobs)b::bytea[])
-        AS s(thread_id, checkpoint_ns, channel, version, type, blob)
+    FROM lock, {_rows("s", "s", "thread_id text, checkpoint_ns text, channel text, version text, type text")}
     ON CONFLICT (thread_id, checkpoint_ns, channel, version)
     DO UPDATE SET type = EXCLUDED.type, blob = EXCLUDED.blob, base_version = NULL
 )"""
@@ -51,10 +66,7 @@ _SNAPSHOTS = f"""snapshots AS (
 _DELTAS = f"""deltas AS (
     INSERT INTO {_BLOBS} (thread_id, checkpoint_ns, channel, version, type, blob, base_version)
     SELECT d.thread_id, d.checkpoint_ns, d.channel, d.version, d.type, d.blob, d.base
-    FROM lock, unnest(%(d_threads)b::text[], %(d_nss)b::text[], %(d_channels)b::text[],
-                      %(d_versions)b::text[], %(d_types)b::text[], %(d_blobs)b::bytea[],
-                      %(d_bases)b::text[], %(d_checked)b::boolean[])
-        AS d(thread_id, checkpoint_ns, channel, version, type, blob, base, checked)
+    FROM lock, {_rows("d", "d", "thread_id text, checkpoint_ns text, channel text, version text, type text, base text, checked boolean")}
     WHERE CASE WHEN NOT d.checked THEN TRUE WHEN EXISTS (
         SELECT 1 FROM {_BLOBS} AS b
         WHERE b.thread_id = d.thread_id AND b.checkpoint_ns = d.checkpoint_ns
@@ -63,33 +75,33 @@ _DELTAS = f"""deltas AS (
     ){{live}} THEN TRUE ELSE stategraph_checkpoint_missing_base(d.channel, d.base) END
     ON CONFLICT (thread_id, checkpoint_ns, channel, version) DO NOTHING
 )"""
-_CHECKPOINT_ARRAYS = (
-    "unnest(%(c_threads)b::text[], %(c_nss)b::text[], %(c_ids)b::text[], %(c_parents)b::text[], "
-    "%(c_types)b::text[], %(c_blobs)b::bytea[], %(c_versions)b::text[], %(c_metadata)b::text[]) "
-    "AS c(thread_id, checkpoint_ns, checkpoint_id, parent, type, checkpoint, versions, metadata)"
+_CHECKPOINT_ROWS = _rows(
+    "c",
+    "c",
+    "thread_id text, checkpoint_ns text, checkpoint_id text, parent text, type text, "
+    "versions text, metadata text",
 )
 _CHECKPOINT = f"""checkpoints AS (
     INSERT INTO {_CHECKPOINTS} (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id,
                                type, checkpoint, channel_versions, metadata)
-    SELECT c.thread_id, c.checkpoint_ns, c.checkpoint_id, c.parent, c.type, c.checkpoint,
+    SELECT c.thread_id, c.checkpoint_ns, c.checkpoint_id, c.parent, c.type, c.blob,
            c.versions::json, c.metadata::jsonb
-    FROM lock, {_CHECKPOINT_ARRAYS}
+    FROM lock, {_CHECKPOINT_ROWS}
     ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET
         parent_checkpoint_id = EXCLUDED.parent_checkpoint_id, type = EXCLUDED.type,
         checkpoint = EXCLUDED.checkpoint, channel_versions = EXCLUDED.channel_versions,
         metadata = EXCLUDED.metadata
 )"""
+_WRITE_COLUMNS = (
+    "thread_id text, checkpoint_ns text, checkpoint_id text, task_id text, idx int, "
+    "channel text, type text, task_path text"
+)
 _WRITE_PART = f"""{{name}} AS (
     INSERT INTO {_WRITES} (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type,
                           blob, task_path)
     SELECT w.thread_id, w.checkpoint_ns, w.checkpoint_id, w.task_id, w.idx, w.channel,
            w.type, w.blob, w.task_path
-    FROM lock, unnest(%({{p}}threads)b::text[], %({{p}}nss)b::text[],
-                      %({{p}}checkpoint_ids)b::text[], %({{p}}task_ids)b::text[],
-                      %({{p}}idx)b::int[], %({{p}}channels)b::text[], %({{p}}types)b::text[],
-                      %({{p}}blobs)b::bytea[], %({{p}}task_paths)b::text[])
-        AS w(thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, blob,
-             task_path)
+    FROM lock, {{rows}}
     ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) {{on_conflict}}
 )"""
 _REPLACE = (
@@ -104,17 +116,17 @@ _RENEW = f"""renewed AS (
 # One checkpoint per namespace: a shallow saver stores one step per statement.
 _SHALLOW = (
     f"""older_checkpoints AS (
-    DELETE FROM {_CHECKPOINTS} AS o USING lock, {_CHECKPOINT_ARRAYS}
+    DELETE FROM {_CHECKPOINTS} AS o USING lock, {_CHECKPOINT_ROWS}
     WHERE o.thread_id = c.thread_id AND o.checkpoint_ns = c.checkpoint_ns
       AND o.checkpoint_id <> c.checkpoint_id
 )""",
     f"""older_writes AS (
-    DELETE FROM {_WRITES} AS o USING lock, {_CHECKPOINT_ARRAYS}
+    DELETE FROM {_WRITES} AS o USING lock, {_CHECKPOINT_ROWS}
     WHERE o.thread_id = c.thread_id AND o.checkpoint_ns = c.checkpoint_ns
       AND o.checkpoint_id <> c.checkpoint_id
 )""",
     f"""unused_blobs AS (
-    DELETE FROM {_BLOBS} AS o USING lock, {_CHECKPOINT_ARRAYS}
+    DELETE FROM {_BLOBS} AS o USING lock, {_CHECKPOINT_ROWS}
     WHERE o.thread_id = c.thread_id AND o.checkpoint_ns = c.checkpoint_ns
       AND NOT EXISTS (
           SELECT 1 FROM json_each_text(c.versions::json) AS kept(channel, version)
@@ -152,9 +164,11 @@ def _statement(
     if checkpoints:
         parts.append(_CHECKPOINT)
     if replace_writes:
-        parts.append(_WRITE_PART.format(name="replaced", p="r_", on_conflict=_REPLACE))
+        rows = _rows("r", "w", _WRITE_COLUMNS)
+        parts.append(_WRITE_PART.format(name="replaced", rows=rows, on_conflict=_REPLACE))
     if keep_writes:
-        parts.append(_WRITE_PART.format(name="kept", p="k_", on_conflict="DO NOTHING"))
+        rows = _rows("k", "w", _WRITE_COLUMNS)
+        parts.append(_WRITE_PART.format(name="kept", rows=rows, on_conflict="DO NOTHING"))
     if shallow and checkpoints:
         parts.extend(_SHALLOW)
     # Compact: psycopg caches the parsing of statements up to 4 KiB only.
@@ -222,37 +236,53 @@ class StepRows:
         if expiry is not None:
             params["now"], params["expires_at"] = expiry
         if self.snapshots:
-            keys, values = zip(*self.snapshots.items())
-            _columns(params, "s_", ("threads", "nss", "channels", "versions"), keys)
-            _columns(params, "s_", ("types", "blobs"), values)
+            _part(
+                params,
+                "s",
+                [
+                    {"thread_id": t, "checkpoint_ns": ns, "channel": ch, "version": v, "type": type_}
+                    for (t, ns, ch, v), (type_, _) in self.snapshots.items()
+                ],
+                [blob for _, blob in self.snapshots.values()],
+            )
         if self.deltas:
-            keys, values = zip(*self.deltas.items())
-            _columns(params, "d_", ("threads", "nss", "channels", "versions"), keys)
-            _columns(params, "d_", ("types", "blobs", "bases", "checked"), values)
+            _part(
+                params,
+                "d",
+                [
+                    {"thread_id": t, "checkpoint_ns": ns, "channel": ch, "version": v,
+                     "type": type_, "base": base, "checked": checked}
+                    for (t, ns, ch, v), (type_, _, base, checked) in self.deltas.items()
+                ],
+                [blob for _, blob, _, _ in self.deltas.values()],
+            )
         if self.checkpoints:
-            entries = list(self.checkpoints.values())
-            params["c_threads"] = [row.thread_id for row, _ in entries]
-            params["c_nss"] = [row.checkpoint_ns for row, _ in entries]
-            params["c_ids"] = [row.checkpoint_id for row, _ in entries]
-            params["c_parents"] = [row.parent_checkpoint_id for row, _ in entries]
-            params["c_types"] = [row.type for row, _ in entries]
-            params["c_blobs"] = [row.checkpoint for row, _ in entries]
-            params["c_versions"] = [versions for _, versions in entries]
-            params["c_metadata"] = [row.metadata for row, _ in entries]
+            _part(
+                params,
+                "c",
+                [
+                    {"thread_id": row.thread_id, "checkpoint_ns": row.checkpoint_ns,
+                     "checkpoint_id": row.checkpoint_id, "parent": row.parent_checkpoint_id,
+                     "type": row.type, "versions": versions, "metadata": row.metadata}
+                    for row, versions in self.checkpoints.values()
+                ],
+                [row.checkpoint for row, _ in self.checkpoints.values()],
+            )
         replaced = [(key, row) for key, row in self.writes.items() if row.replaces]
         kept = [(key, row) for key, row in self.writes.items() if not row.replaces]
-        for prefix, rows in (("r_", replaced), ("k_", kept)):
-            if not rows:
-                continue
-            params[prefix + "threads"] = [key[0] for key, _ in rows]
-            params[prefix + "nss"] = [key[1] for key, _ in rows]
-            params[prefix + "checkpoint_ids"] = [key[2] for key, _ in rows]
-            params[prefix + "task_ids"] = [row.task_id for _, row in rows]
-            params[prefix + "idx"] = [row.idx for _, row in rows]
-            params[prefix + "channels"] = [row.channel for _, row in rows]
-            params[prefix + "types"] = [row.type for _, row in rows]
-            params[prefix + "blobs"] = [row.value for _, row in rows]
-            params[prefix + "task_paths"] = [row.task_path for _, row in rows]
+        for part, rows in (("r", replaced), ("k", kept)):
+            if rows:
+                _part(
+                    params,
+                    part,
+                    [
+                        {"thread_id": t, "checkpoint_ns": ns, "checkpoint_id": cid,
+                         "task_id": row.task_id, "idx": row.idx, "channel": row.channel,
+                         "type": row.type, "task_path": row.task_path}
+                        for (t, ns, cid, _, _), row in rows
+                    ],
+                    [row.value for _, row in rows],
+                )
         sql = _statement(
             bool(self.snapshots),
             bool(self.deltas),
@@ -265,6 +295,7 @@ class StepRows:
         return sql, params
 
 
-def _columns(params: Dict[str, Any], prefix: str, names: Tuple[str, ...], rows: Tuple[Any, ...]) -> None:
-    for name, values in zip(names, zip(*rows)):
-        params[prefix + name] = list(values)
+def _part(params: Dict[str, Any], part: str, columns: List[Dict[str, Any]], blobs: List[bytes]) -> None:
+    # Not ASCII-escaped: PostgreSQL reads UTF-8 JSON, and the text is shorter to send and parse.
+    params[part] = json.dumps(columns, ensure_ascii=False, separators=(",", ":"))
+    params[part + "_blobs"] = blobs
