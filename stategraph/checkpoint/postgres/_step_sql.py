@@ -3,8 +3,9 @@
 A single statement is its own transaction on an autocommit connection, so what it stores is
 atomic and costs one round trip without ``BEGIN``/``COMMIT`` or pipeline mode. It may hold
 several steps, of several threads (``PostgresSaver.put_batch``). Its parts are data-modifying
-``WITH`` queries, each fed its rows as a JSON array and their blobs as a ``bytea[]``; each reads from ``lock`` (the shared advisory lock
-of every thread written, see ``_core.THREAD_LOCK``), so none runs before the locks are held.
+``WITH`` queries, each fed its rows as a JSON array and their blobs as a ``bytea[]``; each reads
+from ``lock`` (the shared advisory lock of every thread written, see ``_core.THREAD_LOCK``), so
+none runs before the locks are held.
 
 All parts see the rows as they were when the statement began, never each other's. So a delta
 whose base row is written by the same statement is not checked against the table (it is known
@@ -42,8 +43,8 @@ def _rows(part: str, alias: str, columns: str) -> str:
     """The rows of one part: its text columns from a JSON array of objects, zipped with its
     blobs from a binary ``bytea[]`` (``ROWS FROM`` pairs them up in order).
 
-    A part is two parameters, not one array per column: psycopg dumps a list in Python, a string
-    and JSON text in C, which makes a step's statement a fifth faster to send and to read.
+    A part is two parameters, not one array per column: psycopg dumps each list in Python but a
+    string in C, so the fewer lists a statement sends, the less time it spends before the wire.
     """
     names = ", ".join(name for name, _ in (column.split() for column in columns.split(",")))
     return (
