@@ -39,9 +39,17 @@ class _Walk:
         self.channels = list(channels)
         self.newest_first: Dict[str, List[PendingWrite]] = {c: [] for c in channels}
         self.seeds: Dict[str, Any] = {}
+        self.visited: set[tuple[str, str]] = set()
 
     def visit(self, ancestor: CheckpointTuple) -> Optional[RunnableConfig]:
         """Take one ancestor in; returns the next config to visit, or None when done."""
+        configurable = ancestor.config["configurable"]
+        key = (configurable.get("checkpoint_ns", ""), configurable.get("checkpoint_id", ""))
+        if key in self.visited:
+            # A put that overwrote an ancestor with a new parent can close the chain into a
+            # loop; each checkpoint's writes count once, and the walk ends where it repeats.
+            return None
+        self.visited.add(key)
         for write in reversed(ancestor.pending_writes or []):
             if write[1] in self.remaining:
                 self.newest_first[write[1]].append(write)

@@ -69,6 +69,9 @@ class SaverDriver:
             return int(await self.saver.asweep_ttl())
         return int(self.saver.sweep_ttl())
 
+    async def get_delta_channel_history(self, config: dict[str, Any], channels: Any) -> Any:
+        return await self._call("get_delta_channel_history", config=config, channels=channels)
+
     async def list(self, config: Optional[dict[str, Any]], **kwargs: Any) -> list[Any]:
         if self.use_async:
             return [item async for item in self.saver.alist(config, **kwargs)]

@@ -423,3 +423,32 @@ async def test_a_config_without_namespace_means_the_root_namespace(saver: SaverD
     assert config["configurable"]["checkpoint_ns"] == ""
     found = await saver.get_tuple({"configurable": {"thread_id": "t", "checkpoint_ns": ""}})
     assert found.checkpoint["id"] == checkpoint["id"]
+
+
+# -- DeltaChannel history --------------------------------------------------------------------
+
+
+async def test_delta_history_collects_writes_up_to_the_nearest_stored_value(
+    saver: SaverDriver,
+) -> None:
+    configs = await put_chain(saver, 3)
+    await saver.put_writes(configs[1], [("items", "late"), ("count", 9)], "task-1")
+    history = await saver.get_delta_channel_history(configs[2], ["items", "absent"])
+    assert history["items"] == {"writes": [("task-1", "items", "late")], "seed": [0, 1]}
+    assert history["absent"] == {"writes": []}
+
+
+async def test_delta_history_ends_when_a_put_closes_the_parent_chain_into_a_loop(
+    saver: SaverDriver,
+) -> None:
+    first, first_versions = make_checkpoint(saver.saver, {"count": 0})
+    first_config = await saver.put(thread_config(), first, {"step": 0}, first_versions)
+    second, second_versions = make_checkpoint(saver.saver, {"count": 1}, first, step=1)
+    second_config = await saver.put(first_config, second, {"step": 1}, second_versions)
+    # Storing the first checkpoint again as the child of the second closes the loop.
+    await saver.put(second_config, first, {"step": 0}, first_versions)
+    await saver.put_writes(first_config, [("absent", "a")], "task-1")
+
+    history = await saver.get_delta_channel_history(second_config, ["absent"])
+
+    assert history == {"absent": {"writes": [("task-1", "absent", "a")]}}
