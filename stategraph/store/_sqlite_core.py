@@ -31,6 +31,7 @@ from stategraph.store._json import dump_value
 from stategraph.store._item import Item, SearchItem
 from stategraph.store._namespaces import list_matching_namespaces
 from stategraph.store._ops import GetOp, ListNamespacesOp, Op, PutOp, Result, SearchOp
+from stategraph.store._validate_ops import validate_op_namespace
 
 __all__ = ["Deserializer", "SqliteCore"]
 
@@ -134,6 +135,7 @@ class SqliteCore:
         results: list[Result] = [None] * len(ops)
         puts: dict[tuple[tuple[str, ...], str], PutOp] = {}
         for op in ops:
+            validate_op_namespace(op)
             if isinstance(op, PutOp):
                 puts[(tuple(op.namespace), op.key)] = op
             elif not isinstance(op, (GetOp, SearchOp, ListNamespacesOp)):

@@ -11,6 +11,14 @@ from typing import Any
 
 import pytest
 
+from stategraph.store.base import (
+    GetOp,
+    InvalidNamespaceError,
+    ListNamespacesOp,
+    MatchCondition,
+    PutOp,
+    SearchOp,
+)
 from stategraph.store.sqlite import AsyncSqliteStore, SqliteStore
 
 from .conftest import FakeClock, StoreFactory
@@ -334,3 +342,27 @@ async def test_a_ttl_without_refresh_on_read_refreshes_as_langgraphs_store_of_th
 
     refreshed = sql_factory.backend.startswith("postgres")
     assert (await store.get(("t",), "k") is not None) is refreshed
+
+
+@pytest.mark.parametrize("namespace", [("a.b",), ("a", ""), ("a", 1)])
+@pytest.mark.parametrize("kind", ["get", "put", "delete", "search", "prefix", "suffix"])
+async def test_a_batch_with_an_op_on_an_impossible_namespace_is_refused_whole(
+    sql_factory: StoreFactory, namespace: tuple[Any, ...], kind: str
+) -> None:
+    # Stored namespaces are dot-joined: ("a.b",) read as text would be ("a", "b").
+    store = await sql_factory.open()
+    await store.put(("a", "b"), "k", {"original": True})
+    op = {
+        "get": GetOp(namespace, "k"),
+        "put": PutOp(namespace, "k", {"changed": True}),
+        "delete": PutOp(namespace, "k", None),
+        "search": SearchOp(namespace),
+        "prefix": ListNamespacesOp((MatchCondition("prefix", namespace),)),
+        "suffix": ListNamespacesOp((MatchCondition("suffix", namespace),)),
+    }[kind]
+
+    with pytest.raises(InvalidNamespaceError):
+        await store.batch([PutOp(("fine",), "k", {"v": 1}), op])
+
+    assert (await store.get(("a", "b"), "k")).value == {"original": True}
+    assert await store.get(("fine",), "k") is None
