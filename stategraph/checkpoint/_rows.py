@@ -91,12 +91,31 @@ def encode_checkpoint_row(
     config: Mapping[str, Any],
     checkpoint: Checkpoint,
     metadata: Mapping[str, Any],
+    *,
+    keep_versions: bool = True,
 ) -> CheckpointRow:
+    """The row of ``checkpoint``, without the values stored as blobs by version.
+
+    A value whose channel has no version (a checkpoint made by hand, not by the engine) has no
+    blob to live in: it stays in the row, as LangGraph's SQLite saver keeps every value.
+    ``keep_versions=False`` leaves ``channel_versions`` out too, for a saver with a column for it.
+    """
     thread_id, checkpoint_ns = thread_address(config)
-    without_values = dict(checkpoint)
-    without_values.pop("channel_values", None)
+    versions = checkpoint.get("channel_versions") or {}
+    fields = {
+        key: value
+        for key, value in checkpoint.items()
+        if key != "channel_values" and (keep_versions or key != "channel_versions")
+    }
+    unversioned = {
+        channel: value
+        for channel, value in (checkpoint.get("channel_values") or {}).items()
+        if channel not in versions
+    }
+    if unversioned:
+        fields["channel_values"] = unversioned
     try:
-        tag, data = serde.dumps_typed(without_values)
+        tag, data = serde.dumps_typed(fields)
     except Exception as error:
         raise SerializationError(f"Cannot store checkpoint {checkpoint['id']}: {error}") from error
     return CheckpointRow(
@@ -177,6 +196,9 @@ def to_checkpoint_tuple(
     config: Optional[RunnableConfig] = None,
 ) -> CheckpointTuple:
     """A ``CheckpointTuple``; ``config`` is returned as given when the caller named the id."""
+    unversioned = stored.get("channel_values")
+    if unversioned:
+        channel_values = {**unversioned, **channel_values}
     checkpoint: Any = {**stored, "channel_values": channel_values}
     parent = row.parent_checkpoint_id
     return CheckpointTuple(

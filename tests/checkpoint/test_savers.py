@@ -111,6 +111,20 @@ async def test_a_channel_absent_from_channel_values_is_stored_as_empty(saver: Sa
     assert (await saver.get(thread_config()))["channel_values"] == {"b": 2}
 
 
+async def test_a_value_without_a_version_is_kept_with_its_checkpoint(saver: SaverDriver) -> None:
+    # A hand-made checkpoint (no versions at all): LangGraph's SQLite saver keeps its values.
+    checkpoint, _ = make_checkpoint(saver.saver, {})
+    checkpoint["channel_values"] = {"seed": ["kept"], "n": 3}
+    config = await saver.put(thread_config(), checkpoint, {}, {})
+    second, versions = make_checkpoint(saver.saver, {"n": 4}, checkpoint, step=1)
+    await saver.put(config, second, {}, versions)
+
+    first, latest = (await saver.list(thread_config()))[::-1]
+    assert first.checkpoint["channel_values"] == {"seed": ["kept"], "n": 3}
+    assert latest.checkpoint["channel_values"]["seed"] == ["kept"]
+    assert latest.checkpoint["channel_values"]["n"] == 4
+
+
 async def test_returned_values_are_copies(saver: SaverDriver) -> None:
     checkpoint, versions = make_checkpoint(saver.saver, {"items": [1, 2], "map": {"k": 1}})
     await saver.put(thread_config(), checkpoint, {}, versions)

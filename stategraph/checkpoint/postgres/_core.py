@@ -361,7 +361,7 @@ class PostgresCheckpointCore:
         snapshots_only: bool,
     ) -> StepCommit:
         # channel_versions is stored once, in its own column (SQL follows it to the values).
-        row = encode_checkpoint_row(serde, config, _without_versions(checkpoint), metadata)
+        row = encode_checkpoint_row(serde, config, checkpoint, metadata, keep_versions=False)
         stored_type, stored_checkpoint = pack(row.type, row.checkpoint)
         row = row._replace(type=stored_type, checkpoint=stored_checkpoint)
         thread_id, checkpoint_ns = row.thread_id, row.checkpoint_ns
@@ -481,10 +481,6 @@ def _writes_checkpoint_id(config: RunnableConfig) -> str:
             "checkpoint their task ran from. Pass the config returned by put()."
         )
     return checkpoint_id
-
-
-def _without_versions(checkpoint: Checkpoint) -> Any:
-    return {key: value for key, value in checkpoint.items() if key != "channel_versions"}
 
 
 def _packed(row: WriteRow) -> WriteRow:
