@@ -115,11 +115,16 @@ def values_equal(stored: Any, wanted: Any) -> bool:
     return bool(stored == wanted)
 
 
-def metadata_matches(metadata: Mapping[str, Any], filter: Mapping[str, Any]) -> bool:
-    """True when every ``filter`` key is in ``metadata`` with an equal value."""
+def metadata_matches(
+    metadata: Mapping[str, Any], filter: Mapping[str, Any], *, dotted: bool = False
+) -> bool:
+    """True when every ``filter`` key is in ``metadata`` with an equal value (``dotted``: a
+    key's dots go down into nested mappings, as LangGraph's SQLite saver reads them)."""
     missing = object()
     for key, wanted in filter.items():
-        stored = metadata.get(key, missing)
+        stored: Any = metadata
+        for label in key.split(".") if dotted else (key,):
+            stored = stored.get(label, missing) if isinstance(stored, Mapping) else missing
         if stored is missing or not values_equal(stored, wanted):
             return False
     return True

@@ -12,6 +12,7 @@ has a TTL.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import (
     TYPE_CHECKING,
@@ -166,14 +167,28 @@ _REPLACE_WRITE = (
 )
 _KEEP_WRITE = f"INSERT OR IGNORE INTO writes ({_WRITE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
-# How a metadata filter value is matched against json_each(metadata) in SQL.
+# How a metadata filter value is matched at its JSON path (each "?" of a path is the path).
+_TYPE_OF = "json_type(checkpoints.metadata, ?)"
+_VALUE_OF = "json_extract(checkpoints.metadata, ?)"
 _JSON_TYPE_MATCH = {
-    type(None): "m.type = 'null'",
-    bool: "m.type = ?",
-    int: "m.type IN ('integer', 'real') AND m.value = ?",
-    float: "m.type IN ('integer', 'real') AND m.value = ?",
-    str: "m.type = 'text' AND m.value = ?",
+    type(None): f"{_TYPE_OF} = 'null'",
+    bool: f"{_TYPE_OF} = ?",
+    int: f"{_TYPE_OF} IN ('integer', 'real') AND {_VALUE_OF} = ?",
+    float: f"{_TYPE_OF} IN ('integer', 'real') AND {_VALUE_OF} = ?",
+    str: f"{_TYPE_OF} = 'text' AND {_VALUE_OF} = ?",
 }
+_FILTER_KEY = re.compile(r"^[a-zA-Z0-9_.-]+$")
+
+
+def _json_path(key: str) -> str:
+    """The JSON path of a metadata filter key: dots go down into nested objects, as in
+    LangGraph's SQLite saver; each label is quoted, so hyphens and leading digits are fine."""
+    if not isinstance(key, str) or not _FILTER_KEY.match(key):
+        raise ValueError(
+            f"Invalid filter key: '{key}'. Filter keys must contain only alphanumeric "
+            "characters, underscores, dots, and hyphens."
+        )
+    return "$" + "".join(f'."{label}"' for label in key.split("."))
 
 
 class SqliteCheckpointCore:
@@ -268,15 +283,13 @@ class SqliteCheckpointCore:
             params.append(before_id)
         needs_python_check = False
         for key, value in (filter or {}).items():
+            path = _json_path(key)
             match = _JSON_TYPE_MATCH.get(type(value))
             if match is None:  # lists, dicts: narrowed here, compared exactly below
-                match = "m.type IN ('array', 'object')"
+                match = f"{_TYPE_OF} IN ('array', 'object')"
                 needs_python_check = True
-            conditions.append(
-                "EXISTS (SELECT 1 FROM json_each(checkpoints.metadata) AS m "
-                f"WHERE m.key = ? AND {match})"
-            )
-            params.append(str(key))
+            conditions.append(match)
+            params.extend([path] * match.count("checkpoints.metadata"))
             if isinstance(value, bool):
                 params.append("true" if value else "false")
             elif value is not None and type(value) in _JSON_TYPE_MATCH:
@@ -290,7 +303,7 @@ class SqliteCheckpointCore:
             params.append(int(limit))
         rows = [CheckpointRow(*fields) for fields in (yield Query(sql, params))]
         if needs_python_check and filter:
-            rows = [row for row in rows if metadata_matches(decode_metadata(row.metadata), filter)]
+            rows = [row for row in rows if metadata_matches(decode_metadata(row.metadata), filter, dotted=True)]
             if limit is not None:
                 rows = rows[: max(limit, 0)]
         if self.expiry is not None and self.expiry.refresh_on_read:
