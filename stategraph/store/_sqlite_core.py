@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, Callable, Optional, Union
 
+from stategraph._filter_keys import validate_filter_key
 from stategraph.store._config import IndexConfig, TTLConfig
 from stategraph.store._drive import EmbedQueries, EmbedTexts, Execute, Steps
 from stategraph.store._filter import matches_filter
@@ -136,6 +137,9 @@ class SqliteCore:
         puts: dict[tuple[tuple[str, ...], str], PutOp] = {}
         for op in ops:
             validate_op_namespace(op)
+            if isinstance(op, SearchOp):
+                for key in op.filter or ():
+                    validate_filter_key(key)
             if isinstance(op, PutOp):
                 puts[(tuple(op.namespace), op.key)] = op
             elif not isinstance(op, (GetOp, SearchOp, ListNamespacesOp)):

@@ -366,3 +366,15 @@ async def test_a_batch_with_an_op_on_an_impossible_namespace_is_refused_whole(
 
     assert (await store.get(("a", "b"), "k")).value == {"original": True}
     assert await store.get(("fine",), "k") is None
+
+
+def test_a_search_filter_key_crafted_as_sql_is_refused() -> None:
+    # LangGraph's SqliteStore rule (its PostgresStore binds keys as parameters and has none).
+    with SqliteStore.from_conn_string(":memory:") as store:
+        store.put(("docs",), "public", {"access": "public", "user": {"tier-1": "x"}})
+        key = "access') = 'public' OR '1'='1' OR json_extract(value, '$."
+
+        with pytest.raises(ValueError, match="Invalid filter key: .*alphanumeric"):
+            store.search(("docs",), filter={key: "public"})
+
+        assert [i.key for i in store.search(("docs",), filter={"user.tier-1": "x"})] == ["public"]

@@ -12,7 +12,6 @@ has a TTL.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import (
     TYPE_CHECKING,
@@ -28,6 +27,7 @@ from typing import (
     TypeVar,
 )
 
+from stategraph._filter_keys import validate_filter_key
 from stategraph.checkpoint._blobs import (
     BlobRow,
     ChannelValueCache,
@@ -177,17 +177,10 @@ _JSON_TYPE_MATCH = {
     float: f"{_TYPE_OF} IN ('integer', 'real') AND {_VALUE_OF} = ?",
     str: f"{_TYPE_OF} = 'text' AND {_VALUE_OF} = ?",
 }
-_FILTER_KEY = re.compile(r"^[a-zA-Z0-9_.-]+$")
-
-
 def _json_path(key: str) -> str:
     """The JSON path of a metadata filter key: dots go down into nested objects, as in
     LangGraph's SQLite saver; each label is quoted, so hyphens and leading digits are fine."""
-    if not isinstance(key, str) or not _FILTER_KEY.match(key):
-        raise ValueError(
-            f"Invalid filter key: '{key}'. Filter keys must contain only alphanumeric "
-            "characters, underscores, dots, and hyphens."
-        )
+    validate_filter_key(key)
     return "$" + "".join(f'."{label}"' for label in key.split("."))
 
 
