@@ -208,11 +208,8 @@ class InputMixin:
                     interrupt_ids=unknown,
                     pending_ids=pending_ids,
                 )
-            if unknown:
-                raise ResumeError(
-                    f"Cannot resume: no pending interrupt has id {unknown[0]!r}. Pending "
-                    f"interrupt ids: {pending_ids}."
-                )
+            # Without strict mode, as in LangGraph, an id that is not pending answers nothing:
+            # the run goes on and the interrupts it does not answer are raised again.
             self.inbox = ResumeInbox(MISSING, dict(command.resume))
         else:
             pending_ids = sorted({i.id for i in pending})

@@ -584,6 +584,22 @@ def test_a_plain_answer_is_refused_while_a_second_question_and_another_task_wait
         graph.invoke(Command(resume="ambiguous"), config)
 
 
+def test_a_resume_map_naming_no_pending_interrupt_runs_on_and_leaves_them_waiting(
+    checkpointer: Any,
+) -> None:
+    # As LangGraph's without strict mode: the id answers nothing, the interrupts are raised again.
+    graph = parallel_questions(checkpointer)
+    config = thread("unknown-id")
+    graph.invoke({"x": []}, config)
+
+    result = graph.invoke(Command(resume={"0" * 32: "x"}), config)
+
+    assert sorted(i.value for i in result["__interrupt__"]) == ["a?", "b?"]
+    assert sorted(i.value for i in graph.get_state(config).interrupts) == ["a?", "b?"]
+    with pytest.raises(RuntimeError, match="multiple pending interrupts"):
+        graph.invoke(Command(resume="yes"), config)
+
+
 @pytest.mark.parametrize("durability", ["sync", "async", "exit"])
 def test_parallel_interrupts_answered_one_run_at_a_time_apply_each_output_once(
     checkpointer: Any, durability: str
