@@ -201,6 +201,24 @@ class Pregel(
         clone.config = merge_configs(self.config, config or {}, kwargs)
         return clone
 
+    # -------------------------------------------------------------- composing (LCEL)
+
+    def _as_runnable(self) -> Any:
+        """This graph as a LangChain ``Runnable`` (see ``_runnable``)."""
+        from stategraph.pregel._runnable import GraphRunnable  # langchain-core only when composed
+
+        return GraphRunnable(self)
+
+    def __or__(self, other: Any) -> Any:
+        return self._as_runnable() | other
+
+    def pipe(self, *others: Any, name: Optional[str] = None) -> Any:
+        return self._as_runnable().pipe(*others, name=name)
+
+    def map(self) -> Any:
+        """A ``Runnable`` that invokes this graph on each item of a list input."""
+        return self._as_runnable().map()
+
     def copy(self, update: Optional[dict[str, Any]] = None) -> Pregel:
         clone = object.__new__(type(self))
         clone.__dict__.update(self.__dict__)
