@@ -165,6 +165,11 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
                     f"'{character}' is a reserved character and is not allowed in the node names. "
                     f"Rename node '{name}'."
                 )
+        if isinstance(action, dict):
+            # As LangGraph's coerce_to_runnable: a dict of steps runs them side by side.
+            from langchain_core.runnables import RunnableParallel
+
+            action = RunnableParallel(action)
         if callable(action) and not is_runnable(action):
             check_config_annotation(action)
         if input_schema is None:

@@ -215,6 +215,10 @@ class Pregel(
     def pipe(self, *others: Any, name: Optional[str] = None) -> Any:
         return self._as_runnable().pipe(*others, name=name)
 
+    def astream_log(self, input: Any, config: Optional[dict[str, Any]] = None, **kwargs: Any) -> Any:
+        """LangChain's ``Runnable.astream_log`` of this graph: its run as JSON-patch logs."""
+        return self._as_runnable().astream_log(input, config, **kwargs)
+
     def map(self) -> Any:
         """A ``Runnable`` that invokes this graph on each item of a list input."""
         return self._as_runnable().map()

@@ -52,3 +52,31 @@ def test_a_mapped_graph_inside_a_node_runs_once_per_item() -> None:
     outer = StateGraph(Outer).add_node("each", each).add_edge(START, "each").compile()
 
     assert outer.invoke({"numbers": [1, 2, 3]}) == {"numbers": [2, 4, 6]}
+
+
+def test_a_node_given_as_a_dict_runs_its_steps_side_by_side() -> None:
+    class Pair(TypedDict, total=False):
+        n: int
+        doubled: int
+        text: str
+
+    graph = (
+        StateGraph(Pair)
+        .add_node("both", {"doubled": lambda s: s["n"] * 2, "text": lambda s: str(s["n"])})
+        .add_edge(START, "both")
+        .compile()
+    )
+
+    assert graph.invoke({"n": 21}) == {"n": 21, "doubled": 42, "text": "21"}
+
+
+def test_astream_log_reports_the_run_and_its_final_output() -> None:
+    async def run() -> Any:
+        final = None
+        async for patch in doubler().astream_log({"n": 4, "seen": []}):
+            final = patch if final is None else final + patch
+        return final.state
+
+    state = asyncio.run(run())
+    assert state["final_output"] == {"double": {"n": 8, "seen": ["double"]}}  # as LangGraph's
+    assert "double" in state["logs"]
