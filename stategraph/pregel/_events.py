@@ -1,4 +1,4 @@
-"""LangChain's events API over a graph run (``astream_events(version="v2")``).
+"""LangChain's events API over a graph run (``astream_events``, ``version="v2"`` or ``"v1"``).
 
 langchain-core's own event streamer turns the callbacks of the graph run, its node runs and
 the models and tools they call into events; we hand it the graph's ``astream``.
@@ -24,20 +24,29 @@ async def astream_events(
     filters: dict[str, Any],
     **kwargs: Any,
 ) -> AsyncIterator[dict[str, Any]]:
-    if version != "v2":
+    if version not in ("v1", "v2"):
         raise NotImplementedError(
-            f"astream_events(version={version!r}) is not supported; use version='v2'."
+            f"astream_events(version={version!r}) is not supported; use version='v2' (or 'v1')."
         )
     try:
-        from langchain_core.tracers.event_stream import _astream_events_implementation_v2
+        from langchain_core.tracers.event_stream import (
+            _astream_events_implementation_v1,
+            _astream_events_implementation_v2,
+        )
     except ImportError as error:  # pragma: no cover - depends on the environment
         raise ImportError(
             "astream_events needs langchain-core: pip install 'stategraph[agents]'."
         ) from error
+    if version == "v1":  # built on astream_log, as in LangChain
+        streamed = _astream_events_implementation_v1(
+            graph._as_runnable(), input, dict(config or {}), **filters, **kwargs
+        )
+    else:
+        streamed = _astream_events_implementation_v2(
+            graph, input, dict(config or {}), **filters, **kwargs
+        )
     # Each layer closes the one it reads: a consumer that stops reading stops the run at once.
-    async with aclosing(
-        _astream_events_implementation_v2(graph, input, dict(config or {}), **filters, **kwargs)
-    ) as events:
+    async with aclosing(streamed) as events:
         async for event in events:
             yield event
 
@@ -85,7 +94,8 @@ class EventMethods:
         exclude_tags: Optional[Sequence[str]] = None,
         **kwargs: Any,
     ) -> AsyncIterator[dict[str, Any]]:
-        """LangChain's events API (``version="v2"``): every graph, node, model and tool event."""
+        """LangChain's events API (``version="v2"``, or the older "v1"): every graph, node, model and
+        tool event."""
         filters = dict(
             include_names=include_names,
             include_types=include_types,

@@ -228,9 +228,28 @@ def test_stream_events_gives_the_same_events_synchronously() -> None:
     assert [(e["event"], e["name"], sorted(e["tags"])) for e in events] == LANGGRAPH_AGENT_EVENTS
 
 
-def test_only_version_v2_is_served() -> None:
+def test_version_v1_reports_the_graph_and_node_runs_as_langgraphs_does() -> None:
+    class Count(TypedDict):
+        n: int
+
+    graph = StateGraph(Count).add_node("double", lambda s: {"n": s["n"] * 2}).add_edge(START, "double").compile()
+
+    async def run() -> list[tuple[str, str]]:
+        return [(e["event"], e["name"]) async for e in graph.astream_events({"n": 4}, version="v1")]
+
+    assert asyncio.run(run()) == [
+        ("on_chain_start", "LangGraph"),
+        ("on_chain_start", "double"),
+        ("on_chain_stream", "double"),
+        ("on_chain_end", "double"),
+        ("on_chain_stream", "LangGraph"),
+        ("on_chain_end", "LangGraph"),
+    ]
+
+
+def test_an_unknown_events_version_is_refused() -> None:
     with pytest.raises(NotImplementedError, match="version='v2'"):
-        asyncio.run(_first_event(agent_graph(), version="v1"))
+        asyncio.run(_first_event(agent_graph(), version="v0"))
 
 
 async def _first_event(graph: Any, version: str) -> Any:
