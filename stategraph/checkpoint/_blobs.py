@@ -219,7 +219,7 @@ def _cacheable(version: str, value: Any) -> StoredValue | None:
 def _dumps(serde: SerializerProtocol, channel: str, value: Any) -> tuple[str, bytes]:
     try:
         return serde.dumps_typed(value)
-    except Exception as error:
+    except TypeError as error:  # another error (a serializer's own) passes as it is
         raise SerializationError(f"Cannot store channel {channel!r}: {error}") from error
 
 

@@ -116,7 +116,7 @@ def encode_checkpoint_row(
         fields["channel_values"] = unversioned
     try:
         tag, data = serde.dumps_typed(fields)
-    except Exception as error:
+    except TypeError as error:  # another error (a serializer's own) passes as it is
         raise SerializationError(f"Cannot store checkpoint {checkpoint['id']}: {error}") from error
     return CheckpointRow(
         thread_id=thread_id,
@@ -147,7 +147,7 @@ def encode_write_rows(
     for position, (channel, value) in enumerate(writes):
         try:
             tag, data = dumps(value)
-        except Exception as error:
+        except TypeError as error:  # another error (a serializer's own) passes as it is
             raise SerializationError(
                 f"Cannot store the write to channel {channel!r} by task {task_id!r}: {error}"
             ) from error

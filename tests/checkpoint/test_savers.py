@@ -466,3 +466,26 @@ async def test_delta_history_ends_when_a_put_closes_the_parent_chain_into_a_loop
     history = await saver.get_delta_channel_history(second_config, ["absent"])
 
     assert history == {"absent": {"writes": [("task-1", "absent", "a")]}}
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_a_serializers_own_error_reaches_the_caller_as_it_was_raised(backend: str) -> None:
+    import sqlite3
+
+    from stategraph.checkpoint.memory import InMemorySaver
+    from stategraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+    from stategraph.checkpoint.sqlite import SqliteSaver
+
+    class Refusing(JsonPlusSerializer):
+        def dumps_typed(self, obj: Any) -> tuple[str, bytes]:
+            raise ValueError("this serializer refuses")
+
+    if backend == "memory":
+        saver: Any = InMemorySaver(serde=Refusing())
+    else:
+        saver = SqliteSaver(sqlite3.connect(":memory:", check_same_thread=False), serde=Refusing())
+    checkpoint, versions = make_checkpoint(saver, {"a": 1})
+
+    with pytest.raises(ValueError, match="this serializer refuses") as raised:
+        saver.put(thread_config(), checkpoint, {}, versions)
+    assert not isinstance(raised.value, SerializationError)
