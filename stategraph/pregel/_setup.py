@@ -93,6 +93,24 @@ def merge_configs(*configs: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def merge_callbacks(bound: Any, given: Any) -> Any:
+    """Callbacks bound with ``with_config`` and those of the call, both kept (as LangChain's
+    ``merge_configs``): lists join; a callback manager takes the other side's handlers."""
+    if isinstance(bound, (list, tuple)) and isinstance(given, (list, tuple)):
+        return [*bound, *given]
+    if isinstance(given, (list, tuple)):
+        manager = bound.copy()
+        for handler in given:
+            manager.add_handler(handler, inherit=True)
+        return manager
+    if isinstance(bound, (list, tuple)):
+        manager = given.copy()
+        for handler in bound:
+            manager.add_handler(handler, inherit=True)
+        return manager
+    return bound.merge(given)
+
+
 # A config naming any of these addresses its own checkpoints: a graph invoked with it inside
 # another graph's node runs as a root graph (its own thread or namespace), not as a subgraph.
 CHECKPOINT_COORDINATES = ("thread_id", "checkpoint_ns", "checkpoint_id", "checkpoint_map")
@@ -105,7 +123,10 @@ class RunSetup:
         self, config: Optional[dict[str, Any]]
     ) -> tuple[dict[str, Any], Optional[dict[str, Any]]]:
         """The run's config, and the parent task's configurable when this is a subgraph run."""
-        config = merge_configs(self.config, config or {})
+        bound, given = self.config, config or {}
+        config = merge_configs(bound, given)
+        if bound.get("callbacks") and given.get("callbacks"):
+            config["callbacks"] = merge_callbacks(bound["callbacks"], given["callbacks"])
         configurable = config.get("configurable") or {}
         if "__pregel_task_id" in configurable:
             return config, configurable

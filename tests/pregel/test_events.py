@@ -332,3 +332,30 @@ def test_a_handler_with_tap_methods_gets_a_node_runs_start_and_end_only() -> Non
     tapper = Tapper()
     assert graph.invoke({"n": 1}, {"callbacks": [tapper]}) == {"n": 2}
     assert tapper.payloads == [("start", {"n": 1}), ("end", {"n": 2})]
+
+
+def test_callbacks_bound_with_with_config_still_hear_the_run_under_astream_events() -> None:
+    from langchain_core.callbacks import BaseCallbackHandler
+
+    class Heard(BaseCallbackHandler):
+        def __init__(self) -> None:
+            self.starts: list[str] = []
+
+        def on_chain_start(self, serialized: Any, inputs: Any, **kwargs: Any) -> None:
+            self.starts.append(kwargs.get("name") or "")
+
+    class Count(TypedDict):
+        n: int
+
+    bound, given = Heard(), Heard()
+    graph = (
+        StateGraph(Count).add_node("node", lambda s: {"n": s["n"] + 1}).add_edge(START, "node")
+        .compile().with_config({"callbacks": [bound]})
+    )
+
+    events = collect(graph, {"n": 1})
+    graph.invoke({"n": 1}, {"callbacks": [given]})
+
+    assert events[-1]["data"]["output"] == {"n": 2}
+    assert "node" in bound.starts and "LangGraph" in bound.starts
+    assert bound.starts.count("node") == 2 and given.starts.count("node") == 1

@@ -6,6 +6,7 @@ import asyncio
 import operator
 from typing import Annotated, Any, TypedDict
 
+import pytest
 from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
 from stategraph.graph import START, StateGraph
@@ -70,6 +71,7 @@ def test_a_node_given_as_a_dict_runs_its_steps_side_by_side() -> None:
     assert graph.invoke({"n": 21}) == {"n": 21, "doubled": 42, "text": "21"}
 
 
+@pytest.mark.filterwarnings("ignore:astream_log is deprecated")  # LangChain's, not ours
 def test_astream_log_reports_the_run_and_its_final_output() -> None:
     async def run() -> Any:
         final = None
